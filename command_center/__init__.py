@@ -1,0 +1,1 @@
+"""Dispatch command center for integrated city enforcement."""

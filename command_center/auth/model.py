@@ -1,0 +1,54 @@
+"""Who is calling and what they may see: roles, principals and scope rules. No I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    SQUAD = "squad"
+    GRID_WORKER = "grid_worker"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+    RESIDENT = "resident"  # anonymous public intake; never carried by a token
+
+
+TOKEN_ROLES: tuple[Role, ...] = (
+    Role.OPERATOR,
+    Role.SQUAD,
+    Role.GRID_WORKER,
+    Role.SUPERVISOR,
+    Role.ADMIN,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The bearer of a verified token (or the anonymous public)."""
+
+    role: Role
+    subject: str
+    squad: str | None = None
+    jurisdiction: str | None = None
+
+    def sees_clue(self, *, jurisdiction_path: Sequence[str], squad_codes: Sequence[str]) -> bool:
+        """Whether a clue (or an event about it) lies inside this principal's scope.
+
+        A squad sees what is assigned to it; everyone else sees their jurisdiction and
+        everything below it; no jurisdiction means the whole system.
+        """
+        if self.role is Role.SQUAD:
+            return self.squad is not None and self.squad in squad_codes
+        if self.role is Role.RESIDENT:
+            return False
+        return self.jurisdiction is None or self.jurisdiction in jurisdiction_path
+
+    def as_actor(self) -> dict[str, str | None]:
+        """How this principal is recorded in the event log: role and subject, nothing personal."""
+        return {"role": self.role.value, "subject": self.subject, "squad": self.squad}
+
+
+PUBLIC = Principal(role=Role.RESIDENT, subject="public")

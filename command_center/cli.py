@@ -1,0 +1,210 @@
+"""`command-center`: migrate, import reference data, mint tokens, serve.
+
+Exit codes: 0 done, 1 refused or failed (the message says why), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from command_center.auth import tokens
+from command_center.auth.model import TOKEN_ROLES, Role
+from command_center.db.session import Database
+from command_center.errors import DomainError
+from command_center.settings import ConfigurationError, Settings, load_settings
+
+
+class CommandFailed(Exception):
+    """A command could not do its work; the message is for the person at the terminal."""
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except (CommandFailed, ConfigurationError, DomainError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="command-center", description="Dispatch command center for city enforcement."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(run=_migrate)
+
+    imports = commands.add_parser("import", help="import reference data").add_subparsers(
+        dest="kind", required=True, metavar="KIND"
+    )
+    juris = imports.add_parser("jurisdictions", help="boundaries from a GeoJSON FeatureCollection")
+    juris.add_argument("file", type=Path)
+    juris.add_argument("--crs", choices=["wgs84", "gcj02"], default="wgs84")
+    juris.set_defaults(run=_import_jurisdictions)
+    matters = imports.add_parser("matters", help="the enforcement-matter catalogue (CSV)")
+    matters.add_argument("file", type=Path)
+    matters.set_defaults(run=_import_matters)
+    squads = imports.add_parser("squads", help="squads, their bases and jurisdictions (CSV)")
+    squads.add_argument("file", type=Path)
+    squads.set_defaults(run=_import_squads)
+
+    token = commands.add_parser("token", help="print a signed bearer token")
+    token.add_argument("--role", required=True, choices=[r.value for r in TOKEN_ROLES])
+    token.add_argument("--squad", help="squad code (required for --role squad)")
+    token.add_argument("--jurisdiction", help="limit the scope to this jurisdiction and below")
+    token.add_argument("--subject", help="who holds the token (an id, not a personal name)")
+    token.add_argument("--days", type=int, default=None, help="validity (default TOKEN_TTL_DAYS)")
+    token.set_defaults(run=_token)
+
+    serve = commands.add_parser("serve", help="serve the HTTP and websocket API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(run=_serve)
+    return parser
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _with_session(work: Callable[[AsyncSession], Awaitable[str]]) -> str:
+    """Run `work` in one transaction against the configured database."""
+
+    async def run() -> str:
+        database = Database.from_settings(_settings())
+        try:
+            async with database.transaction() as session:
+                return await work(session)
+        except OSError as exc:
+            raise CommandFailed(f"cannot reach the database: {exc}") from None
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommandFailed(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise CommandFailed(f"{path}: not UTF-8 text") from None
+
+
+def _migrate(args: argparse.Namespace) -> None:
+    from command_center.db.migrate import upgrade
+
+    upgrade(_settings().database_url)
+    print("database is at the latest migration")
+
+
+def _import_jurisdictions(args: argparse.Namespace) -> None:
+    from command_center.jurisdictions import service
+
+    data = _read(args.file)
+
+    async def work(session: AsyncSession) -> str:
+        return str(await service.import_geojson(session=session, data=data, crs=args.crs))
+
+    print(f"jurisdictions: {_with_session(work)}")
+
+
+def _import_matters(args: argparse.Namespace) -> None:
+    from command_center.matters import service
+
+    text = _read(args.file)
+
+    async def work(session: AsyncSession) -> str:
+        return str(await service.import_csv(session=session, text=text))
+
+    print(f"matters: {_with_session(work)}")
+
+
+def _import_squads(args: argparse.Namespace) -> None:
+    from command_center.squads import service
+
+    text = _read(args.file)
+
+    async def work(session: AsyncSession) -> str:
+        return str(await service.import_csv(session=session, text=text))
+
+    print(f"squads: {_with_session(work)}")
+
+
+def _token(args: argparse.Namespace) -> None:
+    settings = _settings()
+    key = settings.signing_key()
+    role = Role(args.role)
+    if args.squad or args.jurisdiction:
+        _check_scope_exists(args.squad, args.jurisdiction)
+    days = args.days if args.days is not None else settings.token_ttl_days
+    if days < 1:
+        raise CommandFailed("--days must be at least 1")
+    print(
+        tokens.mint(
+            key=key,
+            role=role,
+            subject=args.subject,
+            squad=args.squad,
+            jurisdiction=args.jurisdiction,
+            ttl=timedelta(days=days),
+        )
+    )
+
+
+def _check_scope_exists(squad: str | None, jurisdiction: str | None) -> None:
+    from command_center.jurisdictions import repository as jurisdictions
+    from command_center.squads import service as squads
+
+    async def work(session: AsyncSession) -> str:
+        if squad and not await squads.exists(session=session, code=squad):
+            raise CommandFailed(f"unknown squad {squad}")
+        if jurisdiction and not await jurisdictions.existing_codes(session, [jurisdiction]):
+            raise CommandFailed(f"unknown jurisdiction {jurisdiction}")
+        return ""
+
+    _with_session(work)
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from command_center.main import create_app
+
+    settings = _settings()
+    if args.workers < 1:
+        raise CommandFailed("--workers must be at least 1")
+    if args.workers == 1:
+        uvicorn.run(
+            create_app(settings),
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            proxy_headers=True,
+        )
+        return
+    settings.signing_key()
+    uvicorn.run(
+        "command_center.asgi:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        proxy_headers=True,
+    )

@@ -1,0 +1,94 @@
+"""Request and response shapes of the clue API. Positions: WGS84 unless `crs` says gcj02."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from command_center.clues.model import MAX_DESCRIPTION, Action, ClueRecord, State
+
+
+class GridReportIn(BaseModel):
+    """A grid worker's (or operator's) report of what they see."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    matter_code: str = Field(min_length=1, max_length=64, description="Matter (service) code")
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    crs: Literal["wgs84", "gcj02"] = Field(
+        default="wgs84", description="Coordinate system of lon/lat; phones usually send gcj02"
+    )
+    description: str = Field(default="", max_length=MAX_DESCRIPTION)
+    media_url: str | None = Field(default=None, max_length=2048)
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Action
+    note: str | None = Field(default=None, max_length=2000)
+    squad: str | None = Field(
+        default=None, max_length=64, description="For `dispatch`: the squad to send"
+    )
+
+
+class Location(BaseModel):
+    lon: float
+    lat: float
+    crs: Literal["wgs84"] = "wgs84"
+
+
+class ClueOut(BaseModel):
+    id: int
+    service_request_id: str
+    state: State
+    channel: str
+    matter_code: str
+    matter_name: str
+    legal_basis: str
+    department: str
+    jurisdiction_code: str
+    jurisdiction_name: str
+    squad_code: str | None
+    deadline: datetime | None
+    queue_reason: str | None
+    status_note: str | None
+    description: str
+    media_url: str | None
+    location: Location
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, clue: ClueRecord) -> ClueOut:
+        return cls(
+            id=clue.id,
+            service_request_id=clue.service_request_id,
+            state=clue.state,
+            channel=clue.channel,
+            matter_code=clue.matter_code,
+            matter_name=clue.matter_name,
+            legal_basis=clue.legal_basis,
+            department=clue.department,
+            jurisdiction_code=clue.jurisdiction_code,
+            jurisdiction_name=clue.jurisdiction_name,
+            squad_code=clue.squad_code,
+            deadline=clue.deadline,
+            queue_reason=clue.queue_reason,
+            status_note=clue.status_note,
+            description=clue.description,
+            media_url=clue.media_url,
+            location=Location(lon=clue.lon, lat=clue.lat),
+            created_at=clue.created_at,
+            updated_at=clue.updated_at,
+        )
+
+
+class EventOut(BaseModel):
+    id: int
+    type: str
+    at: str
+    data: dict[str, object]

@@ -1,0 +1,284 @@
+"""Use cases of clues: intake with dispatch, life-cycle actions, scoped reads.
+
+Every change and the events describing it are written in the caller's transaction, so
+they are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from command_center.auth.model import Principal, Role
+from command_center.clues import events as clue_events
+from command_center.clues import repository
+from command_center.clues.model import (
+    NOTE_REQUIRED,
+    SQUAD_ACTIONS,
+    Action,
+    ClueRecord,
+    State,
+    Submission,
+    check_role_may,
+    next_state,
+)
+from command_center.clues.repository import Change, NewClue
+from command_center.dispatch import service as dispatch_service
+from command_center.dispatch.model import Route
+from command_center.errors import Forbidden, InvalidInput, NotFound, OutsideArea, UnknownMatter
+from command_center.realtime import outbox
+from command_center.realtime.events import PendingEvent
+from command_center.squads import service as squads_service
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    clue_id: int
+    service_request_id: str
+    state: State
+    squad_code: str | None
+    department: str
+
+
+def public_code(clue_id: int, now: datetime, zone: ZoneInfo, prefix: str = "") -> str:
+    """The public code of a clue: prefix, local date, zero-padded id (e.g. 20261123000042)."""
+    return f"{prefix}{now.astimezone(zone):%Y%m%d}{clue_id:06d}"
+
+
+async def submit(
+    *,
+    session: AsyncSession,
+    submission: Submission,
+    by: Principal,
+    zone: ZoneInfo,
+    code_prefix: str = "",
+) -> IntakeResult:
+    """Register a clue and dispatch it to the nearest eligible squad, or queue it.
+
+    Raises OutsideArea or UnknownMatter before anything is written.
+    """
+    route = await dispatch_service.route(
+        session=session,
+        lon=submission.lon,
+        lat=submission.lat,
+        matter_code=submission.matter_code,
+    )
+    if route.matter_code is None:
+        raise UnknownMatter(f"unknown service_code {submission.matter_code!r}")
+    if route.jurisdiction_code is None or route.department is None:
+        raise OutsideArea(
+            f"the location lat {submission.lat:.6f}, long {submission.lon:.6f} (WGS84) "
+            "is outside every jurisdiction we serve"
+        )
+    clue_id = await repository.next_id(session)
+    state = State.DISPATCHED if route.squad_code else State.RECEIVED
+    clue = NewClue(
+        id=clue_id,
+        service_request_id=public_code(clue_id, route.now, zone, code_prefix),
+        submission=submission,
+        jurisdiction_code=route.jurisdiction_code,
+        jurisdiction_path=route.jurisdiction_path,
+        department=route.department,
+        state=state,
+        squad_code=route.squad_code,
+        deadline=clue_events.deadline(route),
+        queue_reason=route.queue_reason,
+        reporter_subject=None if by.role is Role.RESIDENT else by.subject,
+        now=route.now,
+    )
+    await repository.insert(session, clue)
+    ident = clue_events.identity(clue.id, clue.service_request_id, route)
+    where_and_what = {
+        "location": clue_events.location(submission.lon, submission.lat),
+        "description": submission.description,
+    }
+    await outbox.record(
+        session,
+        [
+            clue_events.received(
+                ident,
+                route,
+                by=by,
+                channel=submission.channel.value,
+                lon=submission.lon,
+                lat=submission.lat,
+                description=submission.description,
+            ),
+            clue_events.dispatched_or_queued(
+                ident, route, previous=State.RECEIVED, by=by, extra=where_and_what
+            ),
+        ],
+    )
+    return IntakeResult(clue.id, clue.service_request_id, state, route.squad_code, route.department)
+
+
+async def act(
+    *,
+    session: AsyncSession,
+    clue_id: int,
+    action: Action,
+    by: Principal,
+    note: str | None = None,
+    squad_code: str | None = None,
+) -> ClueRecord:
+    """Apply one life-cycle action; the clue row is locked for the transaction.
+
+    Raises NotFound, Forbidden (role or scope), InvalidInput (missing reason or squad)
+    and IllegalTransition (409, naming the current state).
+    """
+    clue = await repository.get(session, clue_id, for_update=True)
+    if clue is None:
+        raise NotFound(f"no clue {clue_id}")
+    _check_scope(by, clue)
+    check_role_may(by.role, action)
+    if action in SQUAD_ACTIONS and by.role is Role.SQUAD and by.squad != clue.squad_code:
+        raise Forbidden(f"clue {clue_id} is not assigned to squad {by.squad}")
+    note = (note or "").strip() or None
+    if action in NOTE_REQUIRED and note is None:
+        raise InvalidInput(f"{action.value} needs a reason in `note`")
+    target = next_state(clue.state, action)
+    if action is Action.DISPATCH:
+        return await _manual_dispatch(session, clue, by=by, note=note, squad_code=squad_code)
+    events = [clue_events.transition(clue, target, by=by, note=note)]
+    change = Change(
+        state=target,
+        squad_code=clue.squad_code,
+        deadline=clue.deadline,
+        queue_reason=_queue_reason(target, clue, note),
+        status_note=note
+        if target in {State.HANDLED, State.CLOSED, State.CANCELLED}
+        else clue.status_note,
+    )
+    if target is State.REOPENED:
+        change, follow = await _redispatch(session, clue, by=by, note=note)
+        events.append(follow)
+    await repository.update(session, clue.id, change)
+    await outbox.record(session, events)
+    return await _reloaded(session, clue.id)
+
+
+async def get_scoped(*, session: AsyncSession, clue_id: int, by: Principal) -> ClueRecord:
+    """A clue the principal may see; NotFound or Forbidden otherwise."""
+    clue = await repository.get(session, clue_id)
+    if clue is None:
+        raise NotFound(f"no clue {clue_id}")
+    _check_scope(by, clue)
+    return clue
+
+
+async def get_public(*, session: AsyncSession, service_request_id: str) -> ClueRecord:
+    clue = await repository.get_by_public_id(session, service_request_id)
+    if clue is None:
+        raise NotFound(f"no service request {service_request_id}")
+    return clue
+
+
+async def list_scoped(
+    *,
+    session: AsyncSession,
+    by: Principal,
+    states: list[State],
+    limit: int,
+    before_id: int | None = None,
+) -> list[ClueRecord]:
+    return await repository.list_scoped(
+        session,
+        states=states,
+        jurisdiction=by.jurisdiction if by.role is not Role.SQUAD else None,
+        squad=by.squad if by.role is Role.SQUAD else None,
+        limit=limit,
+        before_id=before_id,
+    )
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _check_scope(by: Principal, clue: ClueRecord) -> None:
+    if not by.sees_clue(
+        jurisdiction_path=clue.jurisdiction_path, squad_codes=clue_events.squads(clue.squad_code)
+    ):
+        raise Forbidden(f"clue {clue.id} is outside your scope")
+
+
+def _queue_reason(target: State, clue: ClueRecord, note: str | None) -> str | None:
+    if target is State.RETURNED:
+        return f"returned by squad {clue.squad_code}: {note}"
+    return None
+
+
+async def _route_again(session: AsyncSession, clue: ClueRecord, prefer: str | None) -> Route:
+    return await dispatch_service.route(
+        session=session,
+        lon=clue.lon,
+        lat=clue.lat,
+        matter_code=clue.matter_code,
+        prefer_squad=prefer,
+    )
+
+
+async def _redispatch(
+    session: AsyncSession, clue: ClueRecord, *, by: Principal, note: str | None
+) -> tuple[Change, PendingEvent]:
+    """After a reopen: back to the squad that handled it if still eligible, else the nearest."""
+    route = await _route_again(session, clue, prefer=clue.squad_code)
+    follow = clue_events.dispatched_or_queued(
+        clue_events.identity(clue.id, clue.service_request_id, route),
+        route,
+        previous=State.REOPENED,
+        by=by,
+        previous_squad=clue.squad_code,
+        extra=clue_events.on_the_way(clue),
+    )
+    if route.squad_code is None:
+        reason = f"reopened: {note}; {route.queue_reason}"
+        return Change(State.REOPENED, clue.squad_code, None, reason, clue.status_note), follow
+    change = Change(State.DISPATCHED, route.squad_code, clue_events.deadline(route), None, note)
+    return change, follow
+
+
+async def _manual_dispatch(
+    session: AsyncSession,
+    clue: ClueRecord,
+    *,
+    by: Principal,
+    note: str | None,
+    squad_code: str | None,
+) -> ClueRecord:
+    """An operator sends the clue to a squad of their choice, always with a reason."""
+    if not squad_code:
+        raise InvalidInput("dispatch needs `squad`, the code of the squad to send")
+    if note is None:
+        raise InvalidInput("a manual dispatch needs a reason in `note`")
+    if not await squads_service.exists(session=session, code=squad_code):
+        raise InvalidInput(f"unknown squad {squad_code}")
+    route = await _route_again(session, clue, prefer=squad_code)
+    chosen = replace(
+        route,
+        squad_code=squad_code,
+        distance_m=route.distance_m if route.squad_code == squad_code else None,
+    )
+    event = clue_events.dispatched_or_queued(
+        clue_events.identity(clue.id, clue.service_request_id, chosen),
+        chosen,
+        previous=clue.state,
+        by=by,
+        previous_squad=clue.squad_code,
+        extra={"note": note, "manual": True, **clue_events.on_the_way(clue)},
+    )
+    change = Change(
+        State.DISPATCHED, squad_code, clue_events.deadline(chosen), None, clue.status_note
+    )
+    await repository.update(session, clue.id, change)
+    await outbox.record(session, [event])
+    return await _reloaded(session, clue.id)
+
+
+async def _reloaded(session: AsyncSession, clue_id: int) -> ClueRecord:
+    clue = await repository.get(session, clue_id)
+    if clue is None:  # cannot happen inside the transaction that holds its row lock
+        raise NotFound(f"no clue {clue_id}")
+    return clue

@@ -1,0 +1,126 @@
+"""The websocket hub of one process: delivers each committed event once, in id order,
+to every connection whose scope includes it.
+
+Backpressure: each connection has a bounded queue; a connection that falls that far
+behind is closed (code 1013) rather than slowing everyone else, and its client resumes
+with `after=<last id it saw>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from command_center.auth.model import Principal
+from command_center.db.session import Database
+from command_center.realtime import repository
+from command_center.realtime.events import Event
+
+log = logging.getLogger(__name__)
+
+CATCH_UP_BATCH = 1000
+
+
+@dataclass(eq=False)
+class Subscriber:
+    principal: Principal
+    queue: asyncio.Queue[Event]
+    overflowed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, event: Event) -> None:
+        if self.overflowed.is_set():
+            return
+        if self.principal.sees_clue(
+            jurisdiction_path=event.jurisdiction_path, squad_codes=event.squad_codes
+        ):
+            try:
+                self.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                self.overflowed.set()
+
+
+class Hub:
+    def __init__(self, *, database: Database, poll_seconds: float, queue_size: int) -> None:
+        self._database = database
+        self._poll = poll_seconds
+        self._queue_size = queue_size
+        self._subscribers: set[Subscriber] = set()
+        self._last_id = 0
+        self._lock = asyncio.Lock()
+        self._nudge = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def last_id(self) -> int:
+        return self._last_id
+
+    @property
+    def connections(self) -> int:
+        return len(self._subscribers)
+
+    async def start(self) -> None:
+        async with self._database.sessions() as session:
+            self._last_id = await repository.last_id(session)
+        self._task = asyncio.create_task(self._catch_up_loop(), name="hub-catch-up")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def subscribe(self, principal: Principal) -> Subscriber:
+        subscriber = Subscriber(principal, asyncio.Queue(maxsize=self._queue_size))
+        self._subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+
+    def nudge(self) -> None:
+        """Ask for a catch-up from the event log soon (e.g. after the bus reconnected)."""
+        self._nudge.set()
+
+    async def offer(self, events: list[Event]) -> None:
+        """Deliver events from the bus; duplicates are dropped, a gap is filled from the log."""
+        async with self._lock:
+            for event in sorted(events, key=lambda e: e.id):
+                if event.id <= self._last_id:
+                    continue
+                if event.id > self._last_id + 1:
+                    await self._catch_up_locked()
+                    if event.id <= self._last_id:
+                        continue
+                self._deliver(event)
+
+    async def catch_up(self) -> None:
+        async with self._lock:
+            await self._catch_up_locked()
+
+    async def _catch_up_locked(self) -> None:
+        while True:
+            async with self._database.sessions() as session:
+                events = await repository.after(
+                    session, after_id=self._last_id, limit=CATCH_UP_BATCH
+                )
+            for event in events:
+                self._deliver(event)
+            if len(events) < CATCH_UP_BATCH:
+                return
+
+    def _deliver(self, event: Event) -> None:
+        self._last_id = event.id
+        for subscriber in self._subscribers:
+            subscriber.offer(event)
+
+    async def _catch_up_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._nudge.wait(), timeout=self._poll)
+            self._nudge.clear()
+            try:
+                await self.catch_up()
+            except Exception:
+                log.warning("hub catch-up failed; retrying")

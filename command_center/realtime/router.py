@@ -1,0 +1,105 @@
+"""`/ws`: the live event stream, filtered by the bearer token's scope.
+
+Query parameters: `token` (or an `Authorization: Bearer` header) and `after=<id>` to first
+replay every event in scope with a larger id. Messages are JSON
+`{"id", "type", "at", "data"}` in increasing id order, each sent once per connection.
+Close codes: 4401 bad token, 4400 bad `after`, 1013 the client fell too far behind
+(reconnect with `after=`), 1011 server error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from command_center.auth import tokens
+from command_center.auth.dependencies import bearer_token
+from command_center.auth.model import Principal
+from command_center.errors import Unauthenticated
+from command_center.realtime import repository
+from command_center.realtime.hub import Hub, Subscriber
+
+router = APIRouter()
+
+REPLAY_BATCH = 500
+
+
+@router.websocket("/ws")
+async def events_socket(websocket: WebSocket) -> None:
+    try:
+        token = bearer_token(
+            websocket.headers.get("authorization"), websocket.query_params.get("token")
+        )
+        if token is None:
+            raise Unauthenticated("a bearer token is required")
+        principal = tokens.verify(token, key=websocket.app.state.signing_key)
+    except Unauthenticated as exc:
+        await websocket.accept()
+        await websocket.close(code=4401, reason=exc.message)
+        return
+    after_text = websocket.query_params.get("after")
+    if after_text is not None and not (after_text.isdigit() and len(after_text) < 19):
+        await websocket.accept()
+        await websocket.close(code=4400, reason="after must be a non-negative event id")
+        return
+    hub: Hub = websocket.app.state.hub
+    await websocket.accept()
+    subscriber = hub.subscribe(principal)
+    try:
+        last_sent = await _replay(websocket, principal, int(after_text)) if after_text else 0
+        await _stream(websocket, subscriber, last_sent)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.unsubscribe(subscriber)
+
+
+async def _replay(websocket: WebSocket, principal: Principal, after_id: int) -> int:
+    database = websocket.app.state.database
+    last_sent = after_id
+    while True:
+        async with database.sessions() as session:
+            events = await repository.after_in_scope(
+                session, principal=principal, after_id=last_sent, limit=REPLAY_BATCH
+            )
+        for event in events:
+            await websocket.send_text(event.public_json())
+            last_sent = event.id
+        if len(events) < REPLAY_BATCH:
+            return last_sent
+
+
+async def _stream(websocket: WebSocket, subscriber: Subscriber, last_sent: int) -> None:
+    receiver = asyncio.create_task(_drain_incoming(websocket))
+    overflow = asyncio.create_task(subscriber.overflowed.wait())
+    try:
+        while True:
+            getter = asyncio.create_task(subscriber.queue.get())
+            done, _ = await asyncio.wait(
+                {getter, receiver, overflow}, return_when=asyncio.FIRST_COMPLETED
+            )
+            if getter not in done:
+                getter.cancel()
+                if overflow in done:
+                    await websocket.close(code=1013, reason="too far behind; reconnect with after=")
+                return
+            event = getter.result()
+            if event.id > last_sent:
+                await websocket.send_text(event.public_json())
+                last_sent = event.id
+    finally:
+        for task in (receiver, overflow):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+                await task
+
+
+async def _drain_incoming(websocket: WebSocket) -> None:
+    """Read and ignore client messages until the client goes away."""
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return

@@ -1,0 +1,132 @@
+"""The one settings object, read from the environment (and `.env`) and validated at start."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Keys that appear in docs and examples; refusing them keeps a copy-paste out of production.
+_PUBLIC_KEYS = frozenset({"change-me", "changeme", "secret", "dev", "development", "test"})
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot run the service; the message says which variable to fix."""
+
+
+class Settings(BaseSettings):
+    """Configuration of one command-center process.
+
+    Environment variables use the field names in upper case (`DATABASE_URL`, `REDIS_URL`,
+    `SECRET_KEY`, ...). Nothing here connects to anything.
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        description="SQLAlchemy URL of the PostGIS database, postgresql+psycopg://user:pw@host/db",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for fan-out between processes; unset means an in-process bus "
+        "(one process only).",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs bearer tokens; at least 32 characters."
+    )
+    environment: Literal["development", "test", "production"] = "development"
+    timezone: str = Field(default="Asia/Shanghai", description="Time zone shown to people.")
+    event_channel: str = Field(
+        default="command_center:events", description="Redis pub/sub channel for events."
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    outbox_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="Relay and catch-up interval when nothing wakes them."
+    )
+    websocket_queue_size: int = Field(
+        default=2000, ge=10, description="Events buffered per websocket before it is dropped."
+    )
+    token_ttl_days: int = Field(default=30, ge=1, le=3650)
+    public_code_prefix: str = Field(
+        default="", max_length=8, pattern=r"^[A-Z0-9]*$", description="Prefix of public codes."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg_url(cls, value: str) -> str:
+        if not value.startswith("postgresql+psycopg://"):
+            raise ValueError("DATABASE_URL must start with postgresql+psycopg://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value() == "":
+            return None
+        raw = value.get_secret_value()
+        if raw.lower() in _PUBLIC_KEYS or len(raw) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} random characters"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key is None:
+            raise ValueError("SECRET_KEY is required when ENVIRONMENT=production")
+        return self
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def psycopg_conninfo(self) -> str:
+        """The database URL as plain libpq conninfo, for LISTEN/NOTIFY connections."""
+        return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    def signing_key(self) -> str:
+        """The token-signing key; raises ConfigurationError when SECRET_KEY is unset."""
+        if self.secret_key is None:
+            raise ConfigurationError(
+                "SECRET_KEY is not set: put a random value of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters in the environment or .env"
+            )
+        return self.secret_key.get_secret_value()
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment; raise ConfigurationError naming what is wrong."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid configuration: {problems}") from None

@@ -1,0 +1,59 @@
+"""The only SQL of squads."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from command_center.squads.model import Squad
+
+UPSERT = text("""
+INSERT INTO squads (code, name, department, base, on_duty)
+VALUES (:code, :name, :department, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :on_duty)
+ON CONFLICT (code) DO UPDATE SET
+    name = EXCLUDED.name, department = EXCLUDED.department, base = EXCLUDED.base,
+    on_duty = EXCLUDED.on_duty, updated_at = now()
+RETURNING (xmax = 0) AS inserted
+""")
+
+
+async def upsert(session: AsyncSession, squads: list[Squad]) -> int:
+    """Insert or update squads and replace what they serve; returns how many were new."""
+    inserted = 0
+    for squad in squads:
+        result = await session.execute(
+            UPSERT,
+            {
+                "code": squad.code,
+                "name": squad.name,
+                "department": squad.department,
+                "lon": squad.lon,
+                "lat": squad.lat,
+                "on_duty": squad.on_duty,
+            },
+        )
+        inserted += bool(result.scalar_one())
+        await session.execute(
+            text("DELETE FROM squad_jurisdictions WHERE squad_code = :code"), {"code": squad.code}
+        )
+        await session.execute(
+            text(
+                "INSERT INTO squad_jurisdictions (squad_code, jurisdiction_code) "
+                "SELECT :code, unnest(CAST(:codes AS text[]))"
+            ),
+            {"code": squad.code, "codes": list(squad.jurisdictions)},
+        )
+    return inserted
+
+
+async def exists(session: AsyncSession, code: str) -> bool:
+    row = await session.execute(text("SELECT 1 FROM squads WHERE code = :code"), {"code": code})
+    return row.first() is not None
+
+
+async def set_on_duty(session: AsyncSession, code: str, on_duty: bool) -> bool:
+    result = await session.execute(
+        text("UPDATE squads SET on_duty = :on_duty, updated_at = now() WHERE code = :code"),
+        {"code": code, "on_duty": on_duty},
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -1,0 +1,1 @@
+"""Adapters that turn outside input (Open311 forms, grid-worker reports, …) into clues."""

@@ -1,0 +1,1 @@
+"""Web consoles (wall screen, dispatcher desk, squad phone, resident page)."""
