@@ -1,0 +1,51 @@
+"""Open311 request forms: validated field by field, positions converted to WGS84 first."""
+
+import pytest
+
+from command_center.errors import InvalidInput
+from feeds.open311 import parse_request_form
+from gis.crs import wgs84_to_gcj02
+
+FORM = {"service_code": "CG-001", "lat": "28.4719", "long": "119.8218"}
+
+
+def test_a_minimal_form_is_a_submission_in_wgs84() -> None:
+    submission = parse_request_form({**FORM, "description": " stall on the pavement "})
+    assert (submission.lon, submission.lat) == (119.8218, 28.4719)
+    assert submission.description == "stall on the pavement"
+    assert submission.submitted_crs == "wgs84"
+
+
+def test_gcj02_positions_are_converted_before_anything_else() -> None:
+    lon, lat = wgs84_to_gcj02(119.8218, 28.4719)
+    submission = parse_request_form({**FORM, "lat": str(lat), "long": str(lon), "crs": "gcj02"})
+    assert submission.lon == pytest.approx(119.8218, abs=1e-7)
+    assert submission.lat == pytest.approx(28.4719, abs=1e-7)
+    assert submission.submitted_crs == "gcj02"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"service_code": ""}, "service_code is required"),
+        ({"lat": "", "long": ""}, "a location is required"),
+        ({"lat": ""}, "lat and long must be given together"),
+        ({"lat": "north"}, "lat is not a number"),
+        ({"lat": "nan"}, "lat is not a finite number"),
+        ({"lat": "95"}, "lat 95.0 is outside -90..90"),
+        ({"long": "190"}, "outside -180..180"),
+        ({"crs": "bd09"}, "unknown crs 'bd09'"),
+        ({"media_url": "javascript:alert(1)"}, "media_url must be an http or https URL"),
+        ({"email": "not-an-address"}, "email is not an e-mail address"),
+        ({"phone": "call me maybe"}, "phone may hold only digits"),
+        ({"description": "x" * 5000}, "description is longer than 4000"),
+    ],
+)
+def test_bad_fields_are_named(change: dict[str, str], message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        parse_request_form({**FORM, **change})
+
+
+def test_an_address_alone_is_refused_with_a_hint() -> None:
+    with pytest.raises(InvalidInput, match="send lat and long"):
+        parse_request_form({"service_code": "CG-001", "address_string": "中山街 1 号"})

@@ -1,0 +1,53 @@
+"""The settings object refuses what would be unsafe or could not work."""
+
+import pytest
+from pydantic import ValidationError
+
+from command_center.settings import ConfigurationError, Settings
+
+URL = "postgresql+psycopg://u:p@127.0.0.1/db_test"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SECRET_KEY", "REDIS_URL", "ENVIRONMENT", "TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def make(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+def test_production_refuses_to_start_without_a_secret_key() -> None:
+    with pytest.raises(ValidationError, match="SECRET_KEY is required"):
+        make(database_url=URL, environment="production")
+
+
+@pytest.mark.parametrize("weak", ["change-me", "short-key"])
+def test_weak_secret_keys_are_refused(weak: str) -> None:
+    with pytest.raises(ValidationError, match="at least 32"):
+        make(database_url=URL, secret_key=weak)
+
+
+def test_a_missing_key_is_named_when_tokens_are_needed() -> None:
+    settings = make(database_url=URL)
+    with pytest.raises(ConfigurationError, match="SECRET_KEY is not set"):
+        settings.signing_key()
+
+
+def test_the_database_url_must_use_psycopg() -> None:
+    with pytest.raises(ValidationError, match=r"postgresql\+psycopg://"):
+        make(database_url="postgresql://u:p@h/db")
+
+
+def test_no_redis_url_means_the_in_process_bus() -> None:
+    assert make(database_url=URL, redis_url="").redis_url is None
+
+
+def test_unknown_time_zone_is_refused() -> None:
+    with pytest.raises(ValidationError, match="unknown time zone"):
+        make(database_url=URL, timezone="Mars/Olympus")
+
+
+def test_libpq_conninfo_drops_the_driver_name() -> None:
+    assert make(database_url=URL).psycopg_conninfo == "postgresql://u:p@127.0.0.1/db_test"
