@@ -187,16 +187,13 @@ def _serve(args: argparse.Namespace) -> None:
     from command_center.main import create_app
 
     settings = _settings()
+    # Compressing each event once per connection costs more CPU than the bytes it saves on
+    # a LAN; with many listeners it dominated the server's time (see bench/README.md).
+    options = {"ws_per_message_deflate": False, "proxy_headers": True, "log_level": args.log_level}
     if args.workers < 1:
         raise CommandFailed("--workers must be at least 1")
     if args.workers == 1:
-        uvicorn.run(
-            create_app(settings),
-            host=args.host,
-            port=args.port,
-            log_level=args.log_level,
-            proxy_headers=True,
-        )
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, **options)
         return
     settings.signing_key()
     uvicorn.run(
@@ -205,6 +202,5 @@ def _serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level=args.log_level,
-        proxy_headers=True,
+        **options,
     )

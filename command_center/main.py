@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
 from command_center import errors
 from command_center.clues.router import router as clues_router
@@ -104,6 +105,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
         status = 400 if _is_open311(request) else 422
         return _error_response(request, status, "invalid_input", problems)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_left(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # Nobody is there to read an answer; not an error of ours.
+        return _error_response(request, 400, "client_disconnected", "the client went away")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

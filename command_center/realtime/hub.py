@@ -23,20 +23,28 @@ log = logging.getLogger(__name__)
 CATCH_UP_BATCH = 1000
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """An event as every connection sends it: serialised once, not once per client."""
+
+    id: int
+    text: str
+
+
 @dataclass(eq=False)
 class Subscriber:
     principal: Principal
-    queue: asyncio.Queue[Event]
+    queue: asyncio.Queue[Outgoing]
     overflowed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def offer(self, event: Event) -> None:
+    def offer(self, event: Event, outgoing: Outgoing) -> None:
         if self.overflowed.is_set():
             return
         if self.principal.sees_clue(
             jurisdiction_path=event.jurisdiction_path, squad_codes=event.squad_codes
         ):
             try:
-                self.queue.put_nowait(event)
+                self.queue.put_nowait(outgoing)
             except asyncio.QueueFull:
                 self.overflowed.set()
 
@@ -112,8 +120,9 @@ class Hub:
 
     def _deliver(self, event: Event) -> None:
         self._last_id = event.id
+        outgoing = Outgoing(event.id, event.public_json())
         for subscriber in self._subscribers:
-            subscriber.offer(event)
+            subscriber.offer(event, outgoing)
 
     async def _catch_up_loop(self) -> None:
         while True:

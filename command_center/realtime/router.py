@@ -72,28 +72,30 @@ async def _replay(websocket: WebSocket, principal: Principal, after_id: int) -> 
 
 
 async def _stream(websocket: WebSocket, subscriber: Subscriber, last_sent: int) -> None:
+    """Send live events until the client leaves or falls too far behind."""
+    sender = asyncio.create_task(_send_live(websocket, subscriber, last_sent))
     receiver = asyncio.create_task(_drain_incoming(websocket))
     overflow = asyncio.create_task(subscriber.overflowed.wait())
+    tasks = {sender, receiver, overflow}
     try:
-        while True:
-            getter = asyncio.create_task(subscriber.queue.get())
-            done, _ = await asyncio.wait(
-                {getter, receiver, overflow}, return_when=asyncio.FIRST_COMPLETED
-            )
-            if getter not in done:
-                getter.cancel()
-                if overflow in done:
-                    await websocket.close(code=1013, reason="too far behind; reconnect with after=")
-                return
-            event = getter.result()
-            if event.id > last_sent:
-                await websocket.send_text(event.public_json())
-                last_sent = event.id
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if overflow in done:
+            await websocket.close(code=1013, reason="too far behind; reconnect with after=")
+        for task in done:
+            if task is not overflow and not task.cancelled() and task.exception():
+                raise task.exception()  # type: ignore[misc]
     finally:
-        for task in (receiver, overflow):
+        for task in tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
-                await task
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _send_live(websocket: WebSocket, subscriber: Subscriber, last_sent: int) -> None:
+    while True:
+        outgoing = await subscriber.queue.get()
+        if outgoing.id > last_sent:
+            await websocket.send_text(outgoing.text)
+            last_sent = outgoing.id
 
 
 async def _drain_incoming(websocket: WebSocket) -> None:
