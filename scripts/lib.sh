@@ -245,11 +245,15 @@ PY
   printf '%s\n' "$sha" >"$stamp"
 }
 
-# ensure_env_file: .env at the repo root with a random SECRET_KEY (mode 600).
-# An existing .env is never modified.
+# ensure_env_file: .env at the repo root with a random SECRET_KEY (mode 600) and
+# the demo's DATABASE_URL and REDIS_URL, so that `command-center` works from the
+# repo root in any shell with the venv active. Existing lines are never changed;
+# a missing DATABASE_URL or REDIS_URL line is added.
 ensure_env_file() {
   local env="$CC_ROOT/.env" tmp
   if [ -e "$env" ]; then
+    _cc_env_default DATABASE_URL "postgresql+psycopg://$CC_DB_ROLE:$CC_DB_PASSWORD@$CC_PG_HOST:$CC_PG_PORT/command_center"
+    _cc_env_default REDIS_URL "redis://$CC_REDIS_HOST:$CC_REDIS_PORT/0"
     cc_say ".env: already exists (kept as is)"
     return 0
   fi
@@ -259,7 +263,15 @@ ensure_env_file() {
   chmod 600 "$tmp"
   mv -n "$tmp" "$env"
   rm -f "$tmp"
-  cc_say ".env: created with a random SECRET_KEY"
+  _cc_env_default DATABASE_URL "postgresql+psycopg://$CC_DB_ROLE:$CC_DB_PASSWORD@$CC_PG_HOST:$CC_PG_PORT/command_center"
+  _cc_env_default REDIS_URL "redis://$CC_REDIS_HOST:$CC_REDIS_PORT/0"
+  cc_say ".env: created with a random SECRET_KEY and the demo's database and Redis"
+}
+
+# _cc_env_default KEY VALUE: append KEY=VALUE to .env unless a KEY= line exists.
+_cc_env_default() {
+  local env="$CC_ROOT/.env"
+  grep -q "^$1=" "$env" 2>/dev/null || printf '%s=%s\n' "$1" "$2" >>"$env"
 }
 
 # load_env_file: export the variables of .env (sourced by bash with `set -a`);

@@ -173,7 +173,7 @@ async def test_a_grid_worker_reports_in_json_with_gcj02(
     response = await client.post(
         "/api/v1/clues",
         json={
-            "matter_code": "CG-002",
+            "matter_code": "CG-006",
             "lon": lon,
             "lat": lat,
             "crs": "gcj02",
@@ -188,7 +188,7 @@ async def test_a_grid_worker_reports_in_json_with_gcj02(
     assert abs(body["location"]["lon"] - LIANDU[0]) < 1e-6
     bad = await client.post(
         "/api/v1/clues",
-        json={"matter_code": "CG-002", "lon": 500, "lat": 28},
+        json={"matter_code": "CG-006", "lon": 500, "lat": 28},
         headers=auth(grid_worker),
     )
     assert bad.status_code == 422
@@ -196,7 +196,7 @@ async def test_a_grid_worker_reports_in_json_with_gcj02(
     squad = live_server.token(Role.SQUAD, squad="LD-01")
     refused = await client.post(
         "/api/v1/clues",
-        json={"matter_code": "CG-002", "lon": 119.8, "lat": 28.4},
+        json={"matter_code": "CG-006", "lon": 119.8, "lat": 28.4},
         headers=auth(squad),
     )
     assert refused.status_code == 403
