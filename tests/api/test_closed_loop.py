@@ -200,3 +200,41 @@ async def test_a_grid_worker_reports_in_json_with_gcj02(
         headers=auth(squad),
     )
     assert refused.status_code == 403
+
+
+async def test_with_no_eligible_squad_the_clue_waits_in_the_queue_with_a_reason(
+    live_server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    operator = live_server.token(Role.OPERATOR)
+    async with listen(live_server.ws_url, operator) as ws:
+        # 消防救援支队 has one city-wide squad; take it off duty for this test.
+        await set_duty(live_server, "CITY-XF-01", on_duty=False)
+        try:
+            sid = await tip_id(client, service_code="XF-001", description="消防通道被堵")
+        finally:
+            await set_duty(live_server, "CITY-XF-01", on_duty=True)
+        [queued] = [
+            e
+            for e in await collect(ws, lambda es: any(e["type"] == "clue.queued" for e in es))
+            if e["type"] == "clue.queued"
+        ]
+    assert queued["data"]["service_request_id"] == sid
+    assert "off duty" in queued["data"]["reason"]
+    clue = await find_clue(client, operator, sid)
+    assert clue["state"] == "received"
+    assert clue["squad_code"] is None
+    assert "off duty" in clue["queue_reason"]
+    queue = (await client.get("/api/v1/clues?state=received", headers=auth(operator))).json()
+    assert sid in {c["service_request_id"] for c in queue}
+
+
+async def set_duty(live_server: LiveServer, squad: str, *, on_duty: bool) -> None:
+    from command_center.db.session import Database
+    from command_center.squads import service as squads_service
+
+    database = Database.from_settings(live_server.settings)
+    try:
+        async with database.transaction() as session:
+            await squads_service.set_on_duty(session=session, code=squad, on_duty=on_duty)
+    finally:
+        await database.dispose()
