@@ -15,6 +15,7 @@ from starlette.requests import ClientDisconnect
 from command_center import errors
 from command_center.clues.router import router as clues_router
 from command_center.db.session import Database
+from command_center.evidence.storage import DirectoryStore
 from command_center.health.router import router as health_router
 from command_center.logs import install_redaction
 from command_center.open311.router import router as open311_router
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.media = DirectoryStore(settings.media_dir)
     app.state.signing_key = signing_key
     _install_error_handlers(app)
     for router in (open311_router, clues_router, realtime_router, health_router):

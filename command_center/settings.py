@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -52,6 +53,10 @@ class Settings(BaseSettings):
         default=2000, ge=10, description="Events buffered per websocket before it is dropped."
     )
     token_ttl_days: int = Field(default=30, ge=1, le=3650)
+    media_dir: Path = Field(
+        default=Path("var/media"),
+        description="Directory for evidence files (photos, snapshots, recordings).",
+    )
     public_code_prefix: str = Field(
         default="", max_length=8, pattern=r"^[A-Z0-9]*$", description="Prefix of public codes."
     )

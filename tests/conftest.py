@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -47,6 +48,7 @@ def _test_settings(**overrides: object) -> Settings:
         "environment": "test",
         "event_channel": f"command_center:test:{os.getpid()}:{secrets.token_hex(4)}",
         "outbox_poll_seconds": 0.5,
+        "media_dir": Path(tempfile.mkdtemp(prefix="command-center-media-")),
         "_env_file": None,
     }
     values.update(overrides)

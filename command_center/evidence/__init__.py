@@ -1,0 +1,1 @@
+"""Evidence attached to clues: photos, video snapshots, recordings, documents."""
