@@ -122,6 +122,16 @@ async def load_demo_city(*, env: Mapping[str, str], cwd: Path) -> None:
         ("squads", "squads.csv"),
     ):
         await run_command(["command-center", "import", kind, str(DEMO / file)], env=env, cwd=cwd)
+    await _without_duplicate_linking(env["DATABASE_URL"])
+
+
+async def _without_duplicate_linking(database_url: str) -> None:
+    """The bench measures dispatch: random tips that land within a matter's duplicate
+    radius of an earlier one would be linked instead of dispatched, so linking is off in
+    the bench's own database (and only there)."""
+    conninfo = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        await conn.execute("UPDATE matters SET duplicate_radius_m = 0")
 
 
 async def mint_token(*, env: Mapping[str, str], cwd: Path, squad: str | None) -> str:

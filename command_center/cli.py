@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth import tokens
@@ -59,10 +60,53 @@ def _parser() -> argparse.ArgumentParser:
     squads = imports.add_parser("squads", help="squads, their bases and jurisdictions (CSV)")
     squads.add_argument("file", type=Path)
     squads.set_defaults(run=_import_squads)
+    clues = imports.add_parser(
+        "clues", help="tickets of the 12345 hotline or a partner platform (CSV or JSON)"
+    )
+    clues.add_argument("file", type=Path, help="a .csv or .json file")
+    clues.add_argument(
+        "--source", default="12345", help="the system the tickets come from (default 12345)"
+    )
+    clues.add_argument(
+        "--crs",
+        choices=["wgs84", "gcj02"],
+        default="wgs84",
+        help="of positions whose row has no crs (default wgs84)",
+    )
+    clues.set_defaults(run=_import_clues)
+
+    attributes = imports.add_parser(
+        "attributes", help="per-matter extra questions, the Open311 service attributes (CSV)"
+    )
+    attributes.add_argument("file", type=Path)
+    attributes.set_defaults(run=_import_attributes)
+
+    apikey = commands.add_parser("apikey", help="API keys of partner systems").add_subparsers(
+        dest="apikey_command", required=True, metavar="ACTION"
+    )
+    create = apikey.add_parser("create", help="mint a key; it is printed once, as the last line")
+    create.add_argument("name", help="the partner system the key is for")
+    create.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="requests per second (0 = unlimited; default PARTNER_DEFAULT_RATE)",
+    )
+    create.set_defaults(run=_apikey_create)
+    listing = apikey.add_parser("list", help="list keys (never the keys themselves)")
+    listing.set_defaults(run=_apikey_list)
+    revoke = apikey.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(run=_apikey_revoke)
 
     token = commands.add_parser("token", help="print a signed bearer token")
     token.add_argument("--role", required=True, choices=[r.value for r in TOKEN_ROLES])
-    token.add_argument("--squad", help="squad code (required for --role squad)")
+    token.add_argument(
+        "--squad", help="squad code (required for --role squad; optional for --role device)"
+    )
+    token.add_argument(
+        "--device", help="device id, also its stream name /whip/ID (required for --role device)"
+    )
     token.add_argument("--jurisdiction", help="limit the scope to this jurisdiction and below")
     token.add_argument("--subject", help="who holds the token (an id, not a personal name)")
     token.add_argument("--days", type=int, default=None, help="validity (default TOKEN_TTL_DAYS)")
@@ -89,8 +133,9 @@ def _with_session(work: Callable[[AsyncSession], Awaitable[str]]) -> str:
         try:
             async with database.transaction() as session:
                 return await work(session)
-        except OSError as exc:
-            raise CommandFailed(f"cannot reach the database: {exc}") from None
+        except (OSError, OperationalError) as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise CommandFailed(f"cannot reach the database: {reason}") from None
         finally:
             await database.dispose()
 
@@ -146,6 +191,102 @@ def _import_squads(args: argparse.Namespace) -> None:
     print(f"squads: {_with_session(work)}")
 
 
+def _import_clues(args: argparse.Namespace) -> None:
+    """Exit 0 when every ticket was stored or skipped, 1 when some were refused (the
+    others are stored all the same; fix the named lines and run the same file again)."""
+    from sqlalchemy.exc import OperationalError
+    from tqdm import tqdm
+
+    from command_center.clues import imports
+    from feeds import hotline
+
+    if args.file.suffix.lower() not in hotline.SUFFIXES:
+        raise CommandFailed(f"{args.file}: expected a .csv or .json file")
+    settings = _settings()
+    source = hotline.check_source(args.source)
+    rows = hotline.parse(
+        _read(args.file), suffix=args.file.suffix, crs=args.crs, zone=settings.zone
+    )
+
+    async def run() -> imports.ImportSummary:
+        database = Database.from_settings(settings)
+        quiet = len(rows) < 200 or not sys.stderr.isatty()
+        try:
+            with tqdm(total=len(rows), unit="ticket", file=sys.stderr, disable=quiet) as bar:
+                return await imports.import_tickets(
+                    database=database,
+                    rows=rows,
+                    source=source,
+                    zone=settings.zone,
+                    code_prefix=settings.public_code_prefix,
+                    progress=bar.update,
+                )
+        except (OSError, OperationalError) as exc:
+            raise CommandFailed(
+                f"cannot reach the database: {getattr(exc, 'orig', None) or exc}\n"
+                "tickets stored before this stay stored; run the same import again to go on"
+            ) from None
+        finally:
+            await database.dispose()
+
+    summary = asyncio.run(run())
+    print(f"clues: {summary}")
+    for message in summary.refused:
+        print(f"  refused {message}")
+    if summary.refused:
+        raise SystemExit(1)
+
+
+def _import_attributes(args: argparse.Namespace) -> None:
+    from command_center.matters import service
+
+    text = _read(args.file)
+
+    async def work(session: AsyncSession) -> str:
+        return await service.import_attributes_csv(session=session, text=text)
+
+    print(f"attributes: {_with_session(work)}")
+
+
+def _apikey_create(args: argparse.Namespace) -> None:
+    from command_center.apikeys import service
+
+    settings = _settings()
+    rate = settings.partner_default_rate if args.rate is None else args.rate
+
+    async def work(session: AsyncSession) -> str:
+        key, plain = await service.create(session=session, name=args.name, rate=rate)
+        limit = "unlimited" if key.unlimited else f"{key.rate_per_second:g} requests/s"
+        return f"API key {key.id} for {key.name} ({limit}); it is shown only now:\n{plain}"
+
+    print(_with_session(work))
+
+
+def _apikey_list(args: argparse.Namespace) -> None:
+    from command_center.apikeys import service
+
+    async def work(session: AsyncSession) -> str:
+        lines = [
+            f"{key.id}\t{key.name}\t"
+            f"{'unlimited' if key.unlimited else f'{key.rate_per_second:g}/s'}\t"
+            f"{'revoked' if revoked else 'active'}"
+            for key, revoked in await service.list_all(session=session)
+        ]
+        return "\n".join(lines) or "no API keys"
+
+    print(_with_session(work))
+
+
+def _apikey_revoke(args: argparse.Namespace) -> None:
+    from command_center.apikeys import service
+
+    async def work(session: AsyncSession) -> str:
+        await service.revoke(session=session, key_id=args.id)
+        return f"API key {args.id} revoked"
+
+    print(_with_session(work))
+
+
 def _token(args: argparse.Namespace) -> None:
     settings = _settings()
     key = settings.signing_key()
@@ -162,6 +303,7 @@ def _token(args: argparse.Namespace) -> None:
             subject=args.subject,
             squad=args.squad,
             jurisdiction=args.jurisdiction,
+            device=args.device,
             ttl=timedelta(days=days),
         )
     )

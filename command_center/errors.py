@@ -59,12 +59,28 @@ class Unavailable(DomainError):
     code = "unavailable"
 
 
+class TooLarge(DomainError):
+    code = "too_large"
+
+
+class RateLimited(DomainError):
+    """Too many requests; `retry_after` seconds until the window resets."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 HTTP_STATUS: dict[type[DomainError], int] = {
     InvalidInput: 400,
     Unauthenticated: 401,
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    TooLarge: 413,
+    RateLimited: 429,
     Unavailable: 503,
     DomainError: 400,
 }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Keys that appear in docs and examples; refusing them keeps a copy-paste out of production.
 _PUBLIC_KEYS = frozenset({"change-me", "changeme", "secret", "dev", "development", "test"})
@@ -57,9 +58,93 @@ class Settings(BaseSettings):
         default=Path("var/media"),
         description="Directory for evidence files (photos, snapshots, recordings).",
     )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where people reach this service; used in QR codes and Open311 discovery.",
+    )
+    open311_contact: str = Field(
+        default="综合行政执法指挥中心 12345", description="Open311 discovery contact."
+    )
+    open311_key_service: str = Field(
+        default="Ask the command center for an api_key (command-center apikey create).",
+        description="Open311 discovery: how partners get a key.",
+    )
+    resident_reports_per_minute: int = Field(
+        default=10, ge=1, description="Reports per minute per device and per address, no key."
+    )
+    partner_default_rate: float = Field(
+        default=50.0, ge=0, description="Requests/s of an api_key created without --rate."
+    )
+    photo_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="Largest photo accepted in a tip."
+    )
+    photo_max_count: int = Field(default=6, ge=0, le=20, description="Photos per tip.")
+    tip_max_body_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, description="Largest tip request, photos included."
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body, except tips."
+    )
     public_code_prefix: str = Field(
         default="", max_length=8, pattern=r"^[A-Z0-9]*$", description="Prefix of public codes."
     )
+
+    # --- live video (WHIP/WHEP) and telemetry ------------------------------------------
+    ice_host_addresses: Annotated[list[str], NoDecode] = Field(
+        default=["auto"],
+        description="Host candidate addresses announced to WebRTC peers, comma-separated IP "
+        "literals; `auto` is this machine's non-loopback addresses (127.0.0.1 when it has "
+        "none). Example: `192.168.10.5,127.0.0.1`.",
+    )
+    ice_servers: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="STUN/TURN server URLs, comma-separated (stun:host:3478, "
+        "turn:host:3478?transport=udp); empty means host candidates only.",
+    )
+    ice_username: str | None = Field(default=None, description="TURN user name.")
+    ice_credential: SecretStr | None = Field(default=None, description="TURN password.")
+    recordings_dir: Path = Field(
+        default=Path("var/recordings"), description="Directory for stream recordings."
+    )
+    video_max_streams: int = Field(default=32, ge=1, le=1000)
+    video_max_viewers_per_stream: int = Field(default=8, ge=1, le=100)
+    video_connect_timeout_seconds: float = Field(
+        default=15.0, gt=0, le=120, description="A session not connected by then is closed."
+    )
+    video_media_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="A publisher silent this long has dropped."
+    )
+    video_reconnect_grace_seconds: float = Field(
+        default=30.0, ge=0, le=3600, description="How long viewers wait for a dropped feed."
+    )
+    video_snapshot_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    video_recording_max_seconds: float = Field(default=3600.0, gt=0, le=86400)
+
+    @field_validator("ice_host_addresses", "ice_servers", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("ice_host_addresses")
+    @classmethod
+    def _ip_literals(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if entry != "auto":
+                try:
+                    ipaddress.ip_address(entry)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is neither `auto` nor an IP address") from None
+        return value
+
+    @field_validator("ice_servers")
+    @classmethod
+    def _ice_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("stun:", "stuns:", "turn:", "turns:")):
+                raise ValueError(f"{url!r} must start with stun:, stuns:, turn: or turns:")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -67,6 +152,13 @@ class Settings(BaseSettings):
         if not value.startswith("postgresql+psycopg://"):
             raise ValueError("DATABASE_URL must start with postgresql+psycopg://")
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
+        return value.rstrip("/")
 
     @field_validator("redis_url")
     @classmethod

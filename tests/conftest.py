@@ -48,6 +48,7 @@ def _test_settings(**overrides: object) -> Settings:
         "environment": "test",
         "event_channel": f"command_center:test:{os.getpid()}:{secrets.token_hex(4)}",
         "outbox_poll_seconds": 0.5,
+        "resident_reports_per_minute": 1_000_000,  # tests of the limit set their own
         "media_dir": Path(tempfile.mkdtemp(prefix="command-center-media-")),
         "_env_file": None,
     }
@@ -97,6 +98,9 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
         )
         await squads_service.import_csv(
             session=session, text=(DEMO / "squads.csv").read_text("utf-8")
+        )
+        await matters_service.import_attributes_csv(
+            session=session, text=(DEMO / "attributes.csv").read_text("utf-8")
         )
     yield db
     await db.dispose()

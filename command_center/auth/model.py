@@ -14,6 +14,8 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
     RESIDENT = "resident"  # anonymous public intake; never carried by a token
+    SYSTEM = "system"  # the service acting by a rule (e.g. a bad rating reopens); no token
+    DEVICE = "device"  # a body camera, drone or phone: publishes its video and telemetry
 
 
 TOKEN_ROLES: tuple[Role, ...] = (
@@ -22,7 +24,11 @@ TOKEN_ROLES: tuple[Role, ...] = (
     Role.GRID_WORKER,
     Role.SUPERVISOR,
     Role.ADMIN,
+    Role.DEVICE,
 )
+
+# A device id is also the name of its video stream (`/whip/<id>`).
+DEVICE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +39,17 @@ class Principal:
     subject: str
     squad: str | None = None
     jurisdiction: str | None = None
+    device: str | None = None
 
     def sees_clue(self, *, jurisdiction_path: Sequence[str], squad_codes: Sequence[str]) -> bool:
         """Whether a clue (or an event about it) lies inside this principal's scope.
 
-        A squad sees what is assigned to it; everyone else sees their jurisdiction and
-        everything below it; no jurisdiction means the whole system.
+        A squad sees what is assigned to it; a device sees nothing; everyone else sees their
+        jurisdiction and everything below it; no jurisdiction means the whole system.
         """
         if self.role is Role.SQUAD:
             return self.squad is not None and self.squad in squad_codes
-        if self.role is Role.RESIDENT:
+        if self.role in (Role.RESIDENT, Role.DEVICE):
             return False
         return self.jurisdiction is None or self.jurisdiction in jurisdiction_path
 
@@ -52,3 +59,4 @@ class Principal:
 
 
 PUBLIC = Principal(role=Role.RESIDENT, subject="public")
+SYSTEM = Principal(role=Role.SYSTEM, subject="rules")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from command_center.auth.model import TOKEN_ROLES, Principal, Role
+from command_center.auth.model import DEVICE_ID_PATTERN, TOKEN_ROLES, Principal, Role
 from command_center.errors import InvalidInput, Unauthenticated
 
 ALGORITHM = "HS256"
@@ -21,20 +22,26 @@ def mint(
     subject: str | None = None,
     squad: str | None = None,
     jurisdiction: str | None = None,
+    device: str | None = None,
     ttl: timedelta = timedelta(days=30),
     now: datetime | None = None,
 ) -> str:
-    """A signed token for `role`; InvalidInput when the scope does not fit the role."""
+    """A signed token for `role`; InvalidInput when the scope does not fit the role.
+
+    A device token names its device (`device`, which is also its stream) and optionally
+    the squad it belongs to; it carries no jurisdiction.
+    """
     if role not in TOKEN_ROLES:
         raise InvalidInput(f"no token can be issued for the {role.value} role")
     if role is Role.SQUAD and not squad:
         raise InvalidInput("a squad token needs --squad CODE")
-    if role is not Role.SQUAD and squad:
-        raise InvalidInput("--squad only applies to the squad role")
+    if role not in (Role.SQUAD, Role.DEVICE) and squad:
+        raise InvalidInput("--squad only applies to the squad and device roles")
+    _check_device_scope(role, device, jurisdiction)
     issued = now or datetime.now(UTC)
     claims: dict[str, object] = {
         "iss": ISSUER,
-        "sub": subject or f"{role.value}-{secrets.token_hex(4)}",
+        "sub": subject or device or f"{role.value}-{secrets.token_hex(4)}",
         "role": role.value,
         "iat": int(issued.timestamp()),
         "exp": int((issued + ttl).timestamp()),
@@ -44,11 +51,32 @@ def mint(
         claims["squad"] = squad
     if jurisdiction:
         claims["jurisdiction"] = jurisdiction
+    if device:
+        claims["device"] = device
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
-def verify(token: str, *, key: str) -> Principal:
-    """The principal of a valid token; Unauthenticated for anything else (no detail leaked)."""
+def _check_device_scope(role: Role, device: str | None, jurisdiction: str | None) -> None:
+    if role is not Role.DEVICE:
+        if device:
+            raise InvalidInput("--device only applies to the device role")
+        return
+    if not device:
+        raise InvalidInput("a device token needs --device ID")
+    if not re.fullmatch(DEVICE_ID_PATTERN, device):
+        raise InvalidInput(
+            "a device id is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    if jurisdiction:
+        raise InvalidInput("--jurisdiction does not apply to device tokens")
+
+
+def verify(token: str, *, key: str, allow_device: bool = False) -> Principal:
+    """The principal of a valid token; Unauthenticated for anything else (no detail leaked).
+
+    Device tokens are refused unless `allow_device`: only the endpoints a device uses
+    (video ingest, telemetry) accept them, so a device token opens nothing else.
+    """
     try:
         claims = jwt.decode(
             token,
@@ -64,9 +92,16 @@ def verify(token: str, *, key: str) -> Principal:
         raise Unauthenticated("the token is not valid") from None
     if role not in TOKEN_ROLES or (role is Role.SQUAD and not claims.get("squad")):
         raise Unauthenticated("the token is not valid")
+    if role is Role.DEVICE:
+        device = claims.get("device")
+        if not isinstance(device, str) or not re.fullmatch(DEVICE_ID_PATTERN, device):
+            raise Unauthenticated("the token is not valid")
+        if not allow_device:
+            raise Unauthenticated("a device token is only accepted for video ingest and telemetry")
     return Principal(
         role=role,
         subject=str(claims["sub"]),
         squad=claims.get("squad"),
         jurisdiction=claims.get("jurisdiction"),
+        device=claims.get("device") if role is Role.DEVICE else None,
     )

@@ -40,6 +40,15 @@ def identity(clue_id: int, service_request_id: str, route: Route) -> dict[str, A
     }
 
 
+def identity_of(clue: ClueRecord) -> dict[str, Any]:
+    return {
+        "clue_id": clue.id,
+        "service_request_id": clue.service_request_id,
+        "jurisdiction_code": clue.jurisdiction_code,
+        "matter_code": clue.matter_code,
+    }
+
+
 def received(
     identity_data: dict[str, Any],
     route: Route,
@@ -75,6 +84,7 @@ def dispatched_or_queued(
     by: Principal,
     extra: dict[str, Any],
     previous_squad: str | None = None,
+    reason: str | None = None,
 ) -> PendingEvent:
     """`clue.dispatched` when the route chose a squad, else `clue.queued` with the reason.
 
@@ -91,7 +101,7 @@ def dispatched_or_queued(
                 **identity_data,
                 **extra,
                 "state": previous.value,
-                "reason": route.queue_reason,
+                "reason": reason or route.queue_reason,
                 "department": route.department,
             },
         )
@@ -141,3 +151,32 @@ def transition(clue: ClueRecord, target: State, *, by: Principal, note: str | No
 def on_the_way(clue: ClueRecord) -> dict[str, Any]:
     """What a squad needs with a (re)dispatch: where and what."""
     return {"location": location(clue.lon, clue.lat), "description": clue.description}
+
+
+def linked(
+    identity_data: dict[str, Any],
+    route: Route,
+    *,
+    by: Principal,
+    into: Any,
+    reports: int,
+    note: str | None,
+    squad_codes: tuple[str, ...] = (),
+) -> PendingEvent:
+    """`clue.duplicate`: this clue repeats `into` (an open clue); operators are told, the
+    squad working on `into` is not disturbed (only a squad losing the linked clue is)."""
+    return PendingEvent(
+        type="clue.duplicate",
+        clue_id=identity_data["clue_id"],
+        jurisdiction_path=route.jurisdiction_path,
+        squad_codes=squad_codes,
+        data={
+            **identity_data,
+            "to": State.DUPLICATE.value,
+            "by": by.as_actor(),
+            "duplicate_of": into.id,
+            "duplicate_of_service_request_id": into.service_request_id,
+            "report_count": reports,
+            "note": note,
+        },
+    )

@@ -5,9 +5,10 @@ No I/O here: the table is data, an illegal step raises IllegalTransition.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from command_center.auth.model import Role
 from command_center.errors import Forbidden, IllegalTransition
@@ -24,6 +25,7 @@ class State(StrEnum):
     RETURNED = "returned"
     REOPENED = "reopened"
     CANCELLED = "cancelled"
+    DUPLICATE = "duplicate"  # linked to an open clue of the same matter nearby
 
 
 class Action(StrEnum):
@@ -36,6 +38,8 @@ class Action(StrEnum):
     RETURN = "return"
     REOPEN = "reopen"
     CANCEL = "cancel"
+    LINK = "link"  # merge into another clue as its duplicate
+    UNLINK = "unlink"  # split a duplicate off again; it is then dispatched on its own
 
 
 S, A = State, Action
@@ -56,6 +60,10 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     (S.HANDLED, A.REOPEN): S.REOPENED,
     (S.VERIFIED, A.REOPEN): S.REOPENED,
     (S.CLOSED, A.REOPEN): S.REOPENED,
+    (S.RECEIVED, A.LINK): S.DUPLICATE,
+    (S.DISPATCHED, A.LINK): S.DUPLICATE,
+    (S.RETURNED, A.LINK): S.DUPLICATE,
+    (S.DUPLICATE, A.UNLINK): S.RECEIVED,
     **{
         (state, A.CANCEL): S.CANCELLED
         for state in (
@@ -71,22 +79,26 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     },
 }
 
-# Open311 groups: everything not closed or cancelled is "open".
+# Open311 groups: everything not closed or cancelled is "open" (a duplicate shows the
+# status of the clue it is linked to).
 CLOSED_STATES = frozenset({S.CLOSED, S.CANCELLED})
+# No work is owed on these: they are never candidates for duplicate linking or workload.
+WORK_DONE_STATES = frozenset({S.CLOSED, S.CANCELLED, S.DUPLICATE})
 # Actions a squad takes on its own assignment.
 SQUAD_ACTIONS = frozenset({A.ACCEPT, A.ARRIVE, A.HANDLE, A.RETURN})
 
 ALLOWED_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.SQUAD: SQUAD_ACTIONS,
     Role.GRID_WORKER: frozenset({A.VERIFY}),
-    Role.OPERATOR: frozenset({A.DISPATCH, A.VERIFY, A.CLOSE, A.REOPEN, A.CANCEL}),
+    Role.OPERATOR: frozenset({A.DISPATCH, A.VERIFY, A.CLOSE, A.REOPEN, A.CANCEL, A.LINK, A.UNLINK}),
     Role.SUPERVISOR: frozenset({A.REOPEN, A.CANCEL}),
     Role.ADMIN: frozenset(Action),
     Role.RESIDENT: frozenset(),
+    Role.SYSTEM: frozenset(Action),
 }
 
 # Actions whose reason must be written down.
-NOTE_REQUIRED = frozenset({A.RETURN, A.REOPEN, A.CANCEL})
+NOTE_REQUIRED = frozenset({A.RETURN, A.REOPEN, A.CANCEL, A.LINK, A.UNLINK})
 
 
 def next_state(current: State, action: Action) -> State:
@@ -120,6 +132,7 @@ class Channel(StrEnum):
     HOTLINE = "hotline"
     IOT = "iot"
     VIDEO = "video"
+    MINIPROGRAM = "miniprogram"
 
 
 MAX_DESCRIPTION = 4000
@@ -140,6 +153,13 @@ class Submission:
     reporter_phone: str | None = None
     reporter_name: str | None = None
     device_id: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    address: str | None = None
+    location_approximate: bool = False
+    source: str | None = None
+    external_id: str | None = None
+    api_key_id: int | None = None
+    tracking_secret_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,3 +185,9 @@ class ClueRecord:
     status_note: str | None
     created_at: datetime
     updated_at: datetime
+    duplicate_of: int | None = None
+    report_count: int = 1
+    closed_at: datetime | None = None
+    rating: int | None = None
+    address: str | None = None
+    reporter_phone: str | None = None

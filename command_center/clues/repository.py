@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,13 +18,17 @@ INSERT INTO clues (
     id, service_request_id, channel, matter_code, description, media_url, location,
     submitted_crs, jurisdiction_code, jurisdiction_path, department, state, squad_code,
     deadline, queue_reason, reporter_subject, reporter_email, reporter_phone, reporter_name,
-    device_id, created_at, updated_at)
+    device_id, created_at, updated_at, duplicate_of, attributes, address,
+    location_approximate, source, external_id, api_key_id, intake_token,
+    tracking_secret_hash)
 VALUES (
     :id, :service_request_id, :channel, :matter_code, :description, :media_url,
     ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :submitted_crs, :jurisdiction_code,
     :jurisdiction_path, :department, :state, :squad_code, :deadline, :queue_reason,
     :reporter_subject, :reporter_email, :reporter_phone, :reporter_name, :device_id,
-    :now, :now)
+    :now, :now, :duplicate_of, CAST(:attributes AS jsonb), :address,
+    :location_approximate, :source, :external_id, :api_key_id, :intake_token,
+    :tracking_secret_hash)
 """)
 
 COLUMNS = """
@@ -31,7 +36,8 @@ COLUMNS = """
     ST_X(c.location) AS lon, ST_Y(c.location) AS lat, c.jurisdiction_code,
     c.jurisdiction_path, c.department, c.state, c.squad_code, c.deadline, c.queue_reason,
     c.status_note, c.created_at, c.updated_at, m.name AS matter_name,
-    m.legal_basis, j.name AS jurisdiction_name
+    m.legal_basis, j.name AS jurisdiction_name, c.duplicate_of, c.report_count,
+    c.closed_at, c.rating, c.address, c.reporter_phone
 """
 FROM = """
 FROM clues c JOIN matters m ON m.code = c.matter_code
@@ -64,6 +70,8 @@ class NewClue:
     queue_reason: str | None
     reporter_subject: str | None
     now: datetime
+    duplicate_of: int | None = None
+    intake_token: str | None = None
 
 
 async def insert(session: AsyncSession, clue: NewClue) -> None:
@@ -93,6 +101,15 @@ async def insert(session: AsyncSession, clue: NewClue) -> None:
             "reporter_name": s.reporter_name,
             "device_id": s.device_id,
             "now": clue.now,
+            "duplicate_of": clue.duplicate_of,
+            "attributes": json.dumps(s.attributes, ensure_ascii=False),
+            "address": s.address,
+            "location_approximate": s.location_approximate,
+            "source": s.source,
+            "external_id": s.external_id,
+            "api_key_id": s.api_key_id,
+            "intake_token": clue.intake_token,
+            "tracking_secret_hash": s.tracking_secret_hash,
         },
     )
 
@@ -126,6 +143,7 @@ class Change:
     deadline: datetime | None
     queue_reason: str | None
     status_note: str | None
+    duplicate_of: int | None = None
 
 
 async def update(session: AsyncSession, clue_id: int, change: Change) -> datetime:
@@ -133,7 +151,10 @@ async def update(session: AsyncSession, clue_id: int, change: Change) -> datetim
     result = await session.execute(
         text(
             "UPDATE clues SET state = :state, squad_code = :squad_code, deadline = :deadline, "
-            "queue_reason = :queue_reason, status_note = :status_note, updated_at = now() "
+            "queue_reason = :queue_reason, status_note = :status_note, updated_at = now(), "
+            "closed_at = CASE WHEN :state = 'closed' THEN now() "
+            "WHEN :state = 'reopened' OR :state = 'dispatched' THEN NULL ELSE closed_at END, "
+            "duplicate_of = CASE WHEN :state = 'duplicate' THEN CAST(:duplicate_of AS bigint) END "
             "WHERE id = :id RETURNING updated_at"
         ),
         {
@@ -143,6 +164,7 @@ async def update(session: AsyncSession, clue_id: int, change: Change) -> datetim
             "deadline": change.deadline,
             "queue_reason": change.queue_reason,
             "status_note": change.status_note,
+            "duplicate_of": change.duplicate_of,
         },
     )
     moment: datetime = result.scalar_one()
@@ -178,3 +200,129 @@ async def list_scoped(
         text(f"SELECT {COLUMNS} {FROM} WHERE {where} ORDER BY c.id DESC LIMIT :limit"), params
     )
     return [_record(row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateTarget:
+    id: int
+    service_request_id: str
+
+
+async def lock_area(session: AsyncSession, *, matter_code: str, lon: float, lat: float) -> None:
+    """Serialise intake of one matter within a ~1 km cell, so that two reports of the same
+    problem arriving together cannot both miss each other."""
+    await session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(hashtext(:matter || ':' || "
+            "floor(CAST(:lon AS double precision) * 100)::text || ':' || "
+            "floor(CAST(:lat AS double precision) * 100)::text))"
+        ),
+        {"matter": matter_code, "lon": lon, "lat": lat},
+    )
+
+
+async def find_duplicate_target(
+    session: AsyncSession,
+    *,
+    matter_code: str,
+    lon: float,
+    lat: float,
+    radius_m: int,
+    window_hours: int,
+) -> DuplicateTarget | None:
+    """The nearest open, unlinked clue of the matter within the radius and time window."""
+    row = (
+        await session.execute(
+            text("""
+                SELECT c.id, c.service_request_id
+                FROM clues c
+                WHERE c.matter_code = :matter
+                  AND c.state NOT IN ('closed', 'cancelled', 'duplicate')
+                  AND c.created_at >= now() - make_interval(hours => :window)
+                  AND ST_DWithin(geography(c.location),
+                                 geography(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)),
+                                 :radius)
+                ORDER BY geography(c.location)
+                         <-> geography(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)), c.id
+                LIMIT 1
+            """),
+            {
+                "matter": matter_code,
+                "lon": lon,
+                "lat": lat,
+                "radius": radius_m,
+                "window": window_hours,
+            },
+        )
+    ).one_or_none()
+    return DuplicateTarget(row.id, row.service_request_id) if row else None
+
+
+async def add_reports(session: AsyncSession, clue_id: int, count: int) -> int:
+    """Add to a clue's report count; returns the new count."""
+    result = await session.execute(
+        text(
+            "UPDATE clues SET report_count = report_count + :n, updated_at = now() "
+            "WHERE id = :id RETURNING report_count"
+        ),
+        {"id": clue_id, "n": count},
+    )
+    return int(result.scalar_one())
+
+
+async def by_intake_token(session: AsyncSession, token: str) -> str | None:
+    row = await session.execute(
+        text("SELECT service_request_id FROM clues WHERE intake_token = :t"), {"t": token}
+    )
+    return row.scalar_one_or_none()
+
+
+async def by_external_id(session: AsyncSession, source: str, external_id: str) -> str | None:
+    row = await session.execute(
+        text("SELECT service_request_id FROM clues WHERE source = :s AND external_id = :e"),
+        {"s": source, "e": external_id},
+    )
+    return row.scalar_one_or_none()
+
+
+async def move_duplicates(session: AsyncSession, *, from_id: int, to_id: int) -> int:
+    """Re-link the duplicates of one clue to another; returns how many moved."""
+    result = await session.execute(
+        text("UPDATE clues SET duplicate_of = :to WHERE duplicate_of = :from_id"),
+        {"to": to_id, "from_id": from_id},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    clue_id: int
+    secret_hash: str | None
+    rating: int | None
+    duplicate_of: int | None
+    reporter_phone: str | None
+
+
+async def tracking(session: AsyncSession, service_request_id: str) -> Tracking | None:
+    row = (
+        await session.execute(
+            text(
+                "SELECT id AS clue_id, tracking_secret_hash AS secret_hash, rating, duplicate_of, "
+                "reporter_phone FROM clues WHERE service_request_id = :sid FOR UPDATE"
+            ),
+            {"sid": service_request_id},
+        )
+    ).one_or_none()
+    return Tracking(**row._mapping) if row else None
+
+
+async def set_rating(
+    session: AsyncSession, clue_id: int, *, rating: int, comment: str | None
+) -> None:
+    await session.execute(
+        text(
+            "UPDATE clues SET rating = :rating, rating_comment = :comment, rated_at = now() "
+            "WHERE id = :id"
+        ),
+        {"id": clue_id, "rating": rating, "comment": comment},
+    )

@@ -84,5 +84,6 @@ async def act_on_clue(
             by=by,
             note=body.note,
             squad_code=body.squad,
+            into=body.into,
         )
     return ClueOut.of(clue)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from command_center.clues.model import MAX_DESCRIPTION, Action, ClueRecord, State
+from command_center.privacy import mask_phone
 
 
 class GridReportIn(BaseModel):
@@ -32,6 +33,9 @@ class ActionIn(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
     squad: str | None = Field(
         default=None, max_length=64, description="For `dispatch`: the squad to send"
+    )
+    into: int | None = Field(
+        default=None, ge=1, description="For `link`: the id of the clue this one repeats"
     )
 
 
@@ -61,6 +65,9 @@ class ClueOut(BaseModel):
     location: Location
     created_at: datetime
     updated_at: datetime
+    duplicate_of: int | None
+    report_count: int
+    reporter_phone: str | None = Field(description="Masked, e.g. 138****8000")
 
     @classmethod
     def of(cls, clue: ClueRecord) -> ClueOut:
@@ -84,6 +91,9 @@ class ClueOut(BaseModel):
             location=Location(lon=clue.lon, lat=clue.lat),
             created_at=clue.created_at,
             updated_at=clue.updated_at,
+            duplicate_of=clue.duplicate_of,
+            report_count=clue.report_count,
+            reporter_phone=mask_phone(clue.reporter_phone),
         )
 
 

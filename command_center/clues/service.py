@@ -6,6 +6,7 @@ they are stored together or not at all.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import Principal, Role
+from command_center.clues import duplicates, repository
 from command_center.clues import events as clue_events
-from command_center.clues import repository
 from command_center.clues.model import (
     NOTE_REQUIRED,
     SQUAD_ACTIONS,
@@ -25,7 +26,7 @@ from command_center.clues.model import (
     check_role_may,
     next_state,
 )
-from command_center.clues.repository import Change, NewClue
+from command_center.clues.repository import Change, DuplicateTarget, NewClue
 from command_center.dispatch import service as dispatch_service
 from command_center.dispatch.model import Route
 from command_center.errors import Forbidden, InvalidInput, NotFound, OutsideArea, UnknownMatter
@@ -41,6 +42,8 @@ class IntakeResult:
     state: State
     squad_code: str | None
     department: str
+    intake_token: str
+    duplicate_of: str | None = None  # the public code of the clue this one was linked to
 
 
 def public_code(clue_id: int, now: datetime, zone: ZoneInfo, prefix: str = "") -> str:
@@ -73,46 +76,95 @@ async def submit(
             f"the location lat {submission.lat:.6f}, long {submission.lon:.6f} (WGS84) "
             "is outside every jurisdiction we serve"
         )
+    jurisdiction_code, department = route.jurisdiction_code, route.department
+    queue_reason = route.queue_reason
+    if submission.location_approximate:
+        route = replace(route, squad_code=None)
+        queue_reason = (
+            f"only an address was given ({submission.address}); confirm the location, then dispatch"
+        )
+    target = await _duplicate_target(session, submission, route)
     clue_id = await repository.next_id(session)
-    state = State.DISPATCHED if route.squad_code else State.RECEIVED
+    if target is not None:
+        state, route = State.DUPLICATE, replace(route, squad_code=None)
+    else:
+        state = State.DISPATCHED if route.squad_code else State.RECEIVED
     clue = NewClue(
         id=clue_id,
         service_request_id=public_code(clue_id, route.now, zone, code_prefix),
         submission=submission,
-        jurisdiction_code=route.jurisdiction_code,
+        jurisdiction_code=jurisdiction_code,
         jurisdiction_path=route.jurisdiction_path,
-        department=route.department,
+        department=department,
         state=state,
         squad_code=route.squad_code,
         deadline=clue_events.deadline(route),
-        queue_reason=route.queue_reason,
+        queue_reason=None if target else queue_reason,
         reporter_subject=None if by.role is Role.RESIDENT else by.subject,
         now=route.now,
+        duplicate_of=target.id if target else None,
+        intake_token=secrets.token_urlsafe(12),
     )
     await repository.insert(session, clue)
     ident = clue_events.identity(clue.id, clue.service_request_id, route)
-    where_and_what = {
-        "location": clue_events.location(submission.lon, submission.lat),
-        "description": submission.description,
-    }
-    await outbox.record(
-        session,
-        [
-            clue_events.received(
-                ident,
-                route,
-                by=by,
-                channel=submission.channel.value,
-                lon=submission.lon,
-                lat=submission.lat,
-                description=submission.description,
-            ),
-            clue_events.dispatched_or_queued(
-                ident, route, previous=State.RECEIVED, by=by, extra=where_and_what
-            ),
-        ],
+    received = clue_events.received(
+        ident,
+        route,
+        by=by,
+        channel=submission.channel.value,
+        lon=submission.lon,
+        lat=submission.lat,
+        description=submission.description,
     )
-    return IntakeResult(clue.id, clue.service_request_id, state, route.squad_code, route.department)
+    if target is not None:
+        reports = await repository.add_reports(session, target.id, 1)
+        follow = clue_events.linked(ident, route, by=by, into=target, reports=reports, note=None)
+    else:
+        where_and_what = {
+            "location": clue_events.location(submission.lon, submission.lat),
+            "description": submission.description,
+        }
+        follow = clue_events.dispatched_or_queued(
+            ident,
+            route,
+            previous=State.RECEIVED,
+            by=by,
+            extra=where_and_what,
+            reason=queue_reason,
+        )
+    await outbox.record(session, [received, follow])
+    assert clue.intake_token is not None
+    return IntakeResult(
+        clue.id,
+        clue.service_request_id,
+        state,
+        route.squad_code,
+        department,
+        intake_token=clue.intake_token,
+        duplicate_of=target.service_request_id if target else None,
+    )
+
+
+async def _duplicate_target(
+    session: AsyncSession, submission: Submission, route: Route
+) -> DuplicateTarget | None:
+    """The open clue this report repeats, if the matter links duplicates at all (never for
+    an approximate location: two addresses in one district are not one problem)."""
+    if submission.location_approximate:
+        return None
+    if route.duplicate_radius_m <= 0 or route.duplicate_window_hours <= 0:
+        return None
+    await repository.lock_area(
+        session, matter_code=submission.matter_code, lon=submission.lon, lat=submission.lat
+    )
+    return await repository.find_duplicate_target(
+        session,
+        matter_code=submission.matter_code,
+        lon=submission.lon,
+        lat=submission.lat,
+        radius_m=route.duplicate_radius_m,
+        window_hours=route.duplicate_window_hours,
+    )
 
 
 async def act(
@@ -123,6 +175,7 @@ async def act(
     by: Principal,
     note: str | None = None,
     squad_code: str | None = None,
+    into: int | None = None,
 ) -> ClueRecord:
     """Apply one life-cycle action; the clue row is locked for the transaction.
 
@@ -142,6 +195,14 @@ async def act(
     target = next_state(clue.state, action)
     if action is Action.DISPATCH:
         return await _manual_dispatch(session, clue, by=by, note=note, squad_code=squad_code)
+    if action is Action.LINK:
+        if into is None:
+            raise InvalidInput("link needs `into`, the id of the clue this one repeats")
+        await duplicates.link(session, clue, into=into, by=by, note=note)
+        return await _reloaded(session, clue.id)
+    if action is Action.UNLINK:
+        await duplicates.unlink(session, clue, by=by, note=note)
+        return await _reloaded(session, clue.id)
     events = [clue_events.transition(clue, target, by=by, note=note)]
     change = Change(
         state=target,
@@ -184,6 +245,8 @@ async def list_scoped(
     limit: int,
     before_id: int | None = None,
 ) -> list[ClueRecord]:
+    if by.role in (Role.RESIDENT, Role.DEVICE):
+        raise Forbidden(f"the {by.role.value} role may not list clues")
     return await repository.list_scoped(
         session,
         states=states,
@@ -282,3 +345,15 @@ async def _reloaded(session: AsyncSession, clue_id: int) -> ClueRecord:
     if clue is None:  # cannot happen inside the transaction that holds its row lock
         raise NotFound(f"no clue {clue_id}")
     return clue
+
+
+async def find_by_external_id(
+    *, session: AsyncSession, source: str, external_id: str
+) -> str | None:
+    """The public code of the clue imported from `source` with its own ticket id, if any."""
+    return await repository.by_external_id(session, source, external_id)
+
+
+async def service_request_for_token(*, session: AsyncSession, token: str) -> str | None:
+    """The public code of the request an Open311 intake token stands for, if any."""
+    return await repository.by_intake_token(session, token)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,8 @@ class Route:
     serving_squads: int
     on_duty_squads: int
     now: datetime
+    duplicate_radius_m: int = 0
+    duplicate_window_hours: int = 0
 
     @property
     def queue_reason(self) -> str | None:
@@ -35,3 +37,17 @@ class Route:
             f"all {self.serving_squads} squads of {self.department} serving "
             f"{self.jurisdiction_code} are off duty"
         )
+
+
+EMPTY_ROUTE = Route(
+    jurisdiction_code=None,
+    jurisdiction_path=(),
+    matter_code=None,
+    department=None,
+    deadline_hours=None,
+    squad_code=None,
+    distance_m=None,
+    serving_squads=0,
+    on_duty_squads=0,
+    now=datetime(1970, 1, 1, tzinfo=UTC),
+)

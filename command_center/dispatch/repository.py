@@ -23,7 +23,8 @@ j AS (
     LIMIT 1
 ),
 m AS (
-    SELECT code, department, deadline_hours FROM matters WHERE code = :matter_code
+    SELECT code, department, deadline_hours, duplicate_radius_m, duplicate_window_hours
+    FROM matters WHERE code = :matter_code
 ),
 serving AS (
     SELECT s.code, s.on_duty,
@@ -38,6 +39,7 @@ serving AS (
 )
 SELECT j.code AS jurisdiction_code, j.path AS jurisdiction_path,
        m.code AS matter_code, m.department, m.deadline_hours,
+       m.duplicate_radius_m, m.duplicate_window_hours,
        best.code AS squad_code, best.distance_m,
        (SELECT count(*) FROM serving) AS serving_squads,
        (SELECT count(*) FROM serving WHERE on_duty) AS on_duty_squads,
@@ -71,4 +73,6 @@ async def route(
         serving_squads=int(row.serving_squads),
         on_duty_squads=int(row.on_duty_squads),
         now=row.now,
+        duplicate_radius_m=row.duplicate_radius_m or 0,
+        duplicate_window_hours=row.duplicate_window_hours or 0,
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.dispatch import repository
-from command_center.dispatch.model import Route
+from command_center.dispatch.model import EMPTY_ROUTE, Route
+
+__all__ = ["EMPTY_ROUTE", "Route", "route"]
 
 
 async def route(

@@ -77,3 +77,22 @@ async def count_by_level(session: AsyncSession) -> dict[str, int]:
         text("SELECT level, count(*) AS n FROM jurisdictions GROUP BY level")
     )
     return {row.level: row.n for row in rows}
+
+
+async def locate_by_name(session: AsyncSession, address: str) -> tuple[str, float, float] | None:
+    """The most precise jurisdiction whose name appears in `address`, and a point inside
+    it (WGS84): a coarse, offline gazetteer for addresses without coordinates."""
+    row = (
+        await session.execute(
+            text("""
+                SELECT code, ST_X(p) AS lon, ST_Y(p) AS lat FROM (
+                    SELECT code, level_rank, name, ST_PointOnSurface(geom) AS p
+                    FROM jurisdictions
+                    WHERE length(name) >= 2 AND strpos(:address, name) > 0
+                ) AS found
+                ORDER BY level_rank DESC, length(name) DESC, code LIMIT 1
+            """),
+            {"address": address},
+        )
+    ).one_or_none()
+    return (row.code, row.lon, row.lat) if row else None

@@ -52,3 +52,12 @@ async def import_geojson(
         updated=len(features) - inserted,
         repaired=[f.code for f in features if f.repaired],
     )
+
+
+async def locate_address(*, session: AsyncSession, address: str) -> tuple[str, float, float] | None:
+    """(jurisdiction code, lon, lat) for an address that names a jurisdiction, else None.
+
+    The point is inside the named jurisdiction, not at the address: callers must treat
+    it as approximate.
+    """
+    return await repository.locate_by_name(session, address)

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from command_center.tabular import Row, parse_unique
 
 COLUMNS = ("code", "name", "domain", "department", "legal_basis", "deadline_hours")
-OPTIONAL_COLUMNS = ("penalty_standard",)
+OPTIONAL_COLUMNS = (
+    "penalty_standard",
+    "duplicate_radius_m",
+    "duplicate_window_hours",
+    "keywords",
+)
+DEFAULT_DUPLICATE_RADIUS_M = 50
+DEFAULT_DUPLICATE_WINDOW_HOURS = 24
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -21,6 +28,9 @@ class Matter:
     legal_basis: str
     deadline_hours: int
     penalty_standard: str | None = None
+    duplicate_radius_m: int = DEFAULT_DUPLICATE_RADIUS_M
+    duplicate_window_hours: int = DEFAULT_DUPLICATE_WINDOW_HOURS
+    keywords: str = ""
 
 
 def parse_matters_csv(text: str) -> list[Matter]:
@@ -35,13 +45,7 @@ def _matter(row: Row) -> Matter:
     code = row.text("code")
     if not CODE_PATTERN.match(code):
         raise ValueError(f"code {code!r} may hold only letters, digits, '.', '_' and '-'")
-    hours_text = row.text("deadline_hours")
-    try:
-        hours = int(hours_text)
-    except ValueError:
-        raise ValueError(f"deadline_hours {hours_text!r} is not a whole number") from None
-    if hours <= 0:
-        raise ValueError(f"deadline_hours must be positive, not {hours}")
+    hours = _whole(row, "deadline_hours", minimum=1)
     return Matter(
         code=code,
         name=row.text("name"),
@@ -50,4 +54,25 @@ def _matter(row: Row) -> Matter:
         legal_basis=row.text("legal_basis"),
         deadline_hours=hours,
         penalty_standard=row.text("penalty_standard", required=False) or None,
+        duplicate_radius_m=_whole(
+            row, "duplicate_radius_m", minimum=0, default=DEFAULT_DUPLICATE_RADIUS_M
+        ),
+        duplicate_window_hours=_whole(
+            row, "duplicate_window_hours", minimum=0, default=DEFAULT_DUPLICATE_WINDOW_HOURS
+        ),
+        keywords=row.text("keywords", required=False),
     )
+
+
+def _whole(row: Row, column: str, *, minimum: int, default: int | None = None) -> int:
+    text = row.text(column, required=default is None)
+    if not text and default is not None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{column} {text!r} is not a whole number") from None
+    if value < minimum:
+        qualifier = "positive" if minimum == 1 else f"at least {minimum}"
+        raise ValueError(f"{column} must be {qualifier}, not {value}")
+    return value

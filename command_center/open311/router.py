@@ -1,93 +1,251 @@
-"""Open311 GeoReport v2: public intake and status (JSON).
+"""Open311 GeoReport v2 under `/open311/v2/`, in `.json` and `.xml`.
 
-Times are ISO-8601 in the city's time zone; `lat`/`long` are WGS84. Errors are the
-specification's list of `{"code", "description"}` (see main.py).
+Paths and fields are the specification's; `servicerequestupdates` is the widely used
+update extension. Times are ISO-8601 in the city's time zone; `lat`/`long` are WGS84 (a
+POST may send `crs=gcj02`). Errors are `[{"code", "description"}]` (`<errors>` in XML).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 
-from command_center.auth.model import PUBLIC
-from command_center.clues import service
-from command_center.clues.model import ClueRecord, public_status
-from command_center.errors import InvalidInput
+from command_center.clues import service as clues_service
+from command_center.errors import InvalidInput, NotFound
+from command_center.open311 import intake
+from command_center.open311 import service as open311
+from command_center.open311.formats import render
 from feeds.open311 import parse_request_form
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
-MAX_FORM_FIELDS = 100
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+MAX_FORM_FIELDS = 200
+Fmt = Annotated[str, Path(pattern="^(json|xml)$", description="json or xml")]
+Jurisdiction = Annotated[
+    str | None, Query(max_length=64, description="City code, where several are loaded")
+]
+
+FORM_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["service_code"],
+                    "properties": {
+                        name: {"type": kind}
+                        for name, kind in [
+                            ("service_code", "string"),
+                            ("lat", "number"),
+                            ("long", "number"),
+                            ("address_string", "string"),
+                            ("crs", "string"),
+                            ("description", "string"),
+                            ("media_url", "string"),
+                            ("email", "string"),
+                            ("phone", "string"),
+                            ("device_id", "string"),
+                            ("first_name", "string"),
+                            ("last_name", "string"),
+                            ("api_key", "string"),
+                            ("jurisdiction_id", "string"),
+                        ]
+                    },
+                }
+            }
+        },
+    }
+}
 
 
-@router.post("/requests.json")
-async def post_request(request: Request) -> JSONResponse:
-    """Create a service request from a form-encoded body, as GeoReport v2 describes."""
+@router.get("/discovery.{fmt}")
+async def discovery(fmt: Fmt, request: Request) -> Response:
+    settings = request.app.state.settings
+    endpoint = {
+        "specification": SPECIFICATION,
+        "url": f"{settings.public_base_url}/open311/v2",
+        "changeset": "2026-11-23T00:00:00Z",
+        "type": "production",
+        "formats": ["application/json", "text/xml"],
+    }
+    body = {
+        "changeset": endpoint["changeset"],
+        "contact": settings.open311_contact,
+        "key_service": settings.open311_key_service,
+        "endpoints": [endpoint],
+    }
+    return render(fmt, body, root="discovery")
+
+
+@router.get("/services.{fmt}")
+async def services(fmt: Fmt, request: Request, jurisdiction_id: Jurisdiction = None) -> Response:
+    async with request.app.state.database.sessions() as session:
+        await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
+        body = await open311.services(session=session)
+    return render(fmt, body, root="services", item="service")
+
+
+@router.get("/services/{service_code}.{fmt}")
+async def service_definition(
+    service_code: Annotated[str, Path(max_length=64)],
+    fmt: Fmt,
+    request: Request,
+    jurisdiction_id: Jurisdiction = None,
+) -> Response:
+    async with request.app.state.database.sessions() as session:
+        await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
+        body = await open311.definition(session=session, service_code=service_code)
+    return render(fmt, body, root="service_definition")
+
+
+@router.post("/requests.{fmt}", openapi_extra=FORM_SCHEMA)
+async def post_request(fmt: Fmt, request: Request) -> Response:
+    """Create a service request (form-encoded). The answer carries `service_request_id`,
+    a `token` for `tokens/{token}`, `service_notice` and `account_id`."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         raise InvalidInput("send the request form-encoded (application/x-www-form-urlencoded)")
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
-    fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    submission = parse_request_form(fields)
+    items = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
+    fields = dict(items)
+    parsed = parse_request_form(fields)
     state = request.app.state
     async with state.database.transaction() as session:
-        result = await service.submit(
+        await open311.check_jurisdiction(
+            session=session, jurisdiction_id=fields.get("jurisdiction_id")
+        )
+        result = await intake.create_request(
             session=session,
-            submission=submission,
-            by=PUBLIC,
+            form=parsed,
+            items=items,
+            client=request.client.host if request.client else "unknown",
+            limiter=state.limiter,
+            limits=state.intake_limits,
             zone=state.settings.zone,
             code_prefix=state.settings.public_code_prefix,
         )
-    notice = (
-        f"已受理，已派遣至{result.department}"
-        if result.squad_code
-        else f"已受理，由指挥中心调度至{result.department}"
-    )
-    return JSONResponse(
-        [
-            {
-                "service_request_id": result.service_request_id,
-                "service_notice": notice,
-                "account_id": None,
-            }
-        ]
-    )
+    if result.duplicate_of:
+        notice = f"已受理；与 {result.duplicate_of} 为同一问题，合并办理"
+    elif result.squad_code:
+        notice = f"已受理，已派遣至{result.department}"
+    else:
+        notice = f"已受理，由指挥中心调度至{result.department}"
+    body = [
+        {
+            "service_request_id": result.service_request_id,
+            "token": result.intake_token,
+            "service_notice": notice,
+            "account_id": None,
+        }
+    ]
+    return render(fmt, body, root="service_requests", item="request")
 
 
-@router.get("/requests/{service_request_id}.json")
-async def get_request(service_request_id: str, request: Request) -> JSONResponse:
-    """One service request's public status."""
+@router.get("/requests.{fmt}")
+async def get_requests(
+    fmt: Fmt,
+    request: Request,
+    service_request_id: Annotated[str | None, Query(max_length=20_000)] = None,
+    service_code: Annotated[str | None, Query(max_length=2000)] = None,
+    start_date: Annotated[str | None, Query(max_length=40)] = None,
+    end_date: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[str | None, Query(max_length=40)] = None,
+    jurisdiction_id: Jurisdiction = None,
+) -> Response:
+    """Requests by id (comma list, overrides the rest), service code, time (default the
+    last 90 days, at most 90) and status; newest first, at most 1000."""
+    state = request.app.state
+    zone = state.settings.zone
+    start, end = open311.window(
+        open311.parse_time(start_date, "start_date", zone),
+        open311.parse_time(end_date, "end_date", zone),
+        now=_now(),
+        default=timedelta(days=90),
+    )
+    async with state.database.sessions() as session:
+        city = await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
+        found = await open311.requests(
+            session=session,
+            ids=open311.split_list(service_request_id),
+            service_codes=open311.split_list(service_code),
+            start=start,
+            end=end,
+            statuses=open311.split_list(status),
+            city=city,
+        )
+    body = [open311.request_view(r, zone) for r in found]
+    return render(fmt, body, root="service_requests", item="request")
+
+
+@router.get("/requests/{service_request_id}.{fmt}")
+async def get_request(
+    service_request_id: Annotated[str, Path(max_length=64)],
+    fmt: Fmt,
+    request: Request,
+    jurisdiction_id: Jurisdiction = None,
+) -> Response:
+    state = request.app.state
+    async with state.database.sessions() as session:
+        await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
+        found = await open311.requests(
+            session=session,
+            ids=[service_request_id],
+            service_codes=[],
+            start=_now(),
+            end=_now(),
+            statuses=[],
+            city=None,
+        )
+    if not found:
+        raise NotFound(f"no service request {service_request_id}")
+    body = [open311.request_view(found[0], state.settings.zone)]
+    return render(fmt, body, root="service_requests", item="request")
+
+
+@router.get("/tokens/{token}.{fmt}")
+async def get_token(
+    token: Annotated[str, Path(max_length=64)],
+    fmt: Fmt,
+    request: Request,
+    jurisdiction_id: Jurisdiction = None,
+) -> Response:
     async with request.app.state.database.sessions() as session:
-        clue = await service.get_public(session=session, service_request_id=service_request_id)
-    return JSONResponse([public_view(clue, request.app.state.settings.zone)])
+        await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
+        found = await clues_service.service_request_for_token(session=session, token=token)
+    if found is None:
+        raise NotFound(f"no request for token {token}")
+    body = [{"service_request_id": found, "token": token}]
+    return render(fmt, body, root="service_requests", item="request")
 
 
-def public_view(clue: ClueRecord, zone: ZoneInfo) -> dict[str, Any]:
-    """The GeoReport v2 fields of a request; nothing about the reporter."""
-    return {
-        "service_request_id": clue.service_request_id,
-        "status": public_status(clue.state),
-        "status_notes": clue.status_note,
-        "service_name": clue.matter_name,
-        "service_code": clue.matter_code,
-        "description": clue.description,
-        "agency_responsible": clue.department,
-        "service_notice": None,
-        "requested_datetime": _local(clue.created_at, zone),
-        "updated_datetime": _local(clue.updated_at, zone),
-        "expected_datetime": _local(clue.deadline, zone),
-        "address": None,
-        "address_id": None,
-        "zipcode": None,
-        "lat": clue.lat,
-        "long": clue.lon,
-        "media_url": clue.media_url,
-    }
+@router.get("/servicerequestupdates.{fmt}")
+async def get_updates(
+    fmt: Fmt,
+    request: Request,
+    start_date: Annotated[str | None, Query(max_length=40)] = None,
+    end_date: Annotated[str | None, Query(max_length=40)] = None,
+    jurisdiction_id: Jurisdiction = None,
+) -> Response:
+    """Status changes since a time (default the last 24 hours, at most 90 days)."""
+    state = request.app.state
+    zone = state.settings.zone
+    start, end = open311.window(
+        open311.parse_time(start_date, "start_date", zone),
+        open311.parse_time(end_date, "end_date", zone),
+        now=_now(),
+        default=timedelta(hours=24),
+    )
+    async with state.database.sessions() as session:
+        city = await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
+        found = await open311.updates(session=session, start=start, end=end, city=city)
+    body = [open311.update_view(u, zone) for u in found]
+    return render(fmt, body, root="service_request_updates", item="request_update")
 
 
-def _local(moment: datetime | None, zone: ZoneInfo) -> str | None:
-    return None if moment is None else moment.astimezone(zone).isoformat(timespec="seconds")
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -43,8 +43,10 @@ def scope_filter(principal: Principal) -> tuple[str, dict[str, Any]]:
     """SQL twin of Principal.sees_clue, over the events table."""
     if principal.role is Role.SQUAD:
         return "squad_codes @> ARRAY[CAST(:squad AS text)]", {"squad": principal.squad or ""}
-    if principal.role is Role.RESIDENT:
+    if principal.role in (Role.RESIDENT, Role.DEVICE):
         return "FALSE", {}
+    if principal.role is Role.SYSTEM:
+        return "TRUE", {}
     if principal.jurisdiction is None:
         return "TRUE", {}
     return "jurisdiction_path @> ARRAY[CAST(:jurisdiction AS text)]", {

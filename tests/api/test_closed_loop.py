@@ -210,7 +210,12 @@ async def test_with_no_eligible_squad_the_clue_waits_in_the_queue_with_a_reason(
         # 消防救援支队 has one city-wide squad; take it off duty for this test.
         await set_duty(live_server, "CITY-XF-01", on_duty=False)
         try:
-            sid = await tip_id(client, service_code="XF-001", description="消防通道被堵")
+            sid = await tip_id(
+                client,
+                service_code="XF-001",
+                description="消防通道被堵",
+                **{"attribute[blocked_by]": "car"},
+            )
         finally:
             await set_duty(live_server, "CITY-XF-01", on_duty=True)
         [queued] = [

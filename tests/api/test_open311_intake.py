@@ -23,7 +23,7 @@ async def test_a_tip_is_answered_with_its_public_id_and_notice(client: httpx.Asy
 
 
 async def test_the_public_status_shows_department_and_times(client: httpx.AsyncClient) -> None:
-    sid = await tip_id(client, description="人行道上摆摊", phone="13800138000")
+    sid = await tip_id(client, description="人行道上摆摊", phone="13800138000", exact=True)
     response = await client.get(f"/open311/v2/requests/{sid}.json")
     assert response.status_code == 200
     [request] = response.json()
@@ -37,7 +37,7 @@ async def test_the_public_status_shows_department_and_times(client: httpx.AsyncC
 
 async def test_a_gcj02_tip_is_stored_in_wgs84(client: httpx.AsyncClient) -> None:
     lon, lat = wgs84_to_gcj02(*LIANDU)
-    sid = await tip_id(client, at=(lon, lat), crs="gcj02")
+    sid = await tip_id(client, at=(lon, lat), crs="gcj02", exact=True)
     [request] = (await client.get(f"/open311/v2/requests/{sid}.json")).json()
     assert abs(request["long"] - LIANDU[0]) < 1e-6
     assert abs(request["lat"] - LIANDU[1]) < 1e-6

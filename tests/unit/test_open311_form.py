@@ -3,7 +3,7 @@
 import pytest
 
 from command_center.errors import InvalidInput
-from feeds.open311 import parse_request_form
+from feeds.open311 import attribute_answers, parse_request_form
 from gis.crs import wgs84_to_gcj02
 
 FORM = {"service_code": "CG-001", "lat": "28.4719", "long": "119.8218"}
@@ -13,7 +13,7 @@ def test_a_minimal_form_is_a_submission_in_wgs84() -> None:
     submission = parse_request_form({**FORM, "description": " stall on the pavement "})
     assert (submission.lon, submission.lat) == (119.8218, 28.4719)
     assert submission.description == "stall on the pavement"
-    assert submission.submitted_crs == "wgs84"
+    assert submission.crs == "wgs84"
 
 
 def test_gcj02_positions_are_converted_before_anything_else() -> None:
@@ -21,14 +21,14 @@ def test_gcj02_positions_are_converted_before_anything_else() -> None:
     submission = parse_request_form({**FORM, "lat": str(lat), "long": str(lon), "crs": "gcj02"})
     assert submission.lon == pytest.approx(119.8218, abs=1e-7)
     assert submission.lat == pytest.approx(28.4719, abs=1e-7)
-    assert submission.submitted_crs == "gcj02"
+    assert submission.crs == "gcj02"
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         ({"service_code": ""}, "service_code is required"),
-        ({"lat": "", "long": ""}, "a location is required"),
+        ({"lat": "", "long": ""}, "a location is required: lat and long, or address_string"),
         ({"lat": ""}, "lat and long must be given together"),
         ({"lat": "north"}, "lat is not a number"),
         ({"lat": "nan"}, "lat is not a finite number"),
@@ -46,6 +46,24 @@ def test_bad_fields_are_named(change: dict[str, str], message: str) -> None:
         parse_request_form({**FORM, **change})
 
 
-def test_an_address_alone_is_refused_with_a_hint() -> None:
-    with pytest.raises(InvalidInput, match="send lat and long"):
-        parse_request_form({"service_code": "CG-001", "address_string": "中山街 1 号"})
+def test_an_address_alone_is_left_for_the_service_to_locate() -> None:
+    form = parse_request_form({"service_code": "CG-001", "address_string": "莲都区中山街 1 号"})
+    assert (form.lon, form.lat) == (None, None)
+    assert form.address == "莲都区中山街 1 号"
+
+
+def test_attribute_answers_single_and_multi() -> None:
+    answers = attribute_answers(
+        [
+            ("attribute[goods]", "fruit"),
+            ("attribute[hours][]", "noon"),
+            ("attribute[hours][]", "night"),
+            ("service_code", "CG-001"),
+        ]
+    )
+    assert answers == {"goods": ["fruit"], "hours": ["noon", "night"]}
+
+
+def test_a_malformed_attribute_key_is_named() -> None:
+    with pytest.raises(InvalidInput, match="attribute\\[bad key\\]"):
+        attribute_answers([("attribute[bad key]", "x")])

@@ -81,3 +81,11 @@ def test_an_operator_sees_its_jurisdiction_and_below() -> None:
 def test_the_public_sees_no_internal_events() -> None:
     public = Principal(role=Role.RESIDENT, subject="public")
     assert not public.sees_clue(jurisdiction_path=PATH, squad_codes=())
+
+
+def test_devices_see_no_clue_events_over_http_or_the_log() -> None:
+    from command_center.realtime.repository import scope_filter
+
+    device = Principal(role=Role.DEVICE, subject="cam", device="cam-1")
+    assert not device.sees_clue(jurisdiction_path=PATH, squad_codes=("LD-01",))
+    assert scope_filter(device) == ("FALSE", {})

@@ -1,0 +1,1 @@
+"""API keys of partner systems (Open311 `api_key`)."""

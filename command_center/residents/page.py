@@ -1,0 +1,44 @@
+"""The public progress page a QR code opens: plain HTML, zh-CN, no script, nothing
+loaded from another host."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+STATUS_TEXT = {"open": "办理中", "closed": "已办结"}
+
+
+def progress_page(progress: dict[str, Any]) -> str:
+    code = escape(progress["service_request_id"])
+    rows = "".join(
+        f"<li><time>{escape(str(item['at']))}</time> {escape(item['description'])}</li>"
+        for item in progress["history"]
+    )
+    photos = "".join(
+        f'<img src="{escape(url)}" alt="现场照片" loading="lazy">' for url in progress["photos"]
+    )
+    merged = (
+        f"<p>与 {escape(progress['duplicate_of'])} 为同一问题，合并办理。</p>"
+        if progress.get("duplicate_of")
+        else ""
+    )
+    notes = escape(progress.get("status_notes") or "")
+    return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>办理进度 {code}</title>
+<style>
+body{{font-family:system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1rem;color:#222}}
+h1{{font-size:1.3rem}} .status{{font-size:1.5rem;font-weight:bold}}
+li{{margin:.4rem 0}} time{{color:#666;margin-right:.5rem}}
+img{{max-width:48%;margin:.2rem;border-radius:4px}}
+</style></head><body>
+<h1>线索 {code}</h1>
+<p class="status">{STATUS_TEXT.get(progress["status"], "办理中")}</p>
+<p>{escape(progress["service_name"])} · {escape(progress["agency_responsible"])}</p>
+<p>{notes}</p>{merged}
+<ol>{rows}</ol>
+<div>{photos}</div>
+<p><img src="/api/v1/public/clues/{code}/qr.svg" alt="二维码" width="160"></p>
+</body></html>"""
