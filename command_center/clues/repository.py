@@ -326,3 +326,23 @@ async def set_rating(
         ),
         {"id": clue_id, "rating": rating, "comment": comment},
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ReporterContact:
+    name: str | None
+    phone: str | None
+    email: str | None
+
+
+async def reporter_contact(session: AsyncSession, clue_id: int) -> ReporterContact:
+    row = (
+        await session.execute(
+            text(
+                "SELECT reporter_name AS name, reporter_phone AS phone, reporter_email AS email "
+                "FROM clues WHERE id = :id"
+            ),
+            {"id": clue_id},
+        )
+    ).one()
+    return ReporterContact(**row._mapping)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
 
 from command_center.auth.dependencies import CurrentPrincipal
 from command_center.auth.model import Role
@@ -87,3 +88,25 @@ async def act_on_clue(
             into=body.into,
         )
     return ClueOut.of(clue)
+
+
+class ReporterOut(BaseModel):
+    name: str | None
+    phone: str | None
+    email: str | None
+
+
+@router.get("/{clue_id}/reporter", response_model=ReporterOut)
+async def reporter_contact(
+    clue_id: int,
+    request: Request,
+    by: CurrentPrincipal,
+    reason: Annotated[str, Query(min_length=2, max_length=500, description="Why it is needed")],
+) -> ReporterOut:
+    """The reporter's name, phone and e-mail, unmasked, for operators who must call back.
+    Each look is an event in the clue's record."""
+    async with request.app.state.database.transaction() as session:
+        contact = await service.reveal_reporter(
+            session=session, clue_id=clue_id, by=by, reason=reason
+        )
+    return ReporterOut(name=contact.name, phone=contact.phone, email=contact.email)

@@ -357,3 +357,33 @@ async def find_by_external_id(
 async def service_request_for_token(*, session: AsyncSession, token: str) -> str | None:
     """The public code of the request an Open311 intake token stands for, if any."""
     return await repository.by_intake_token(session, token)
+
+
+async def reveal_reporter(
+    *, session: AsyncSession, clue_id: int, by: Principal, reason: str
+) -> repository.ReporterContact:
+    """The reporter's contact details, for an operator who must call back. Only operators
+    and admins in scope; every look is recorded (`clue.contact_viewed`, without the data)."""
+    if by.role not in (Role.OPERATOR, Role.ADMIN):
+        raise Forbidden("only operators may see a reporter's contact details")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("say why the contact details are needed (`reason`)")
+    clue = await get_scoped(session=session, clue_id=clue_id, by=by)
+    contact = await repository.reporter_contact(session, clue.id)
+    await outbox.record(
+        session,
+        [
+            PendingEvent(
+                type="clue.contact_viewed",
+                clue_id=clue.id,
+                jurisdiction_path=clue.jurisdiction_path,
+                data={
+                    **clue_events.identity_of(clue),
+                    "by": by.as_actor(),
+                    "reason": reason[:500],
+                },
+            )
+        ],
+    )
+    return contact

@@ -267,3 +267,23 @@ async def test_status_updates_follow_the_loop_with_extended_statuses(
     assert updates[-1]["external_status_code"] == "closed"
     assert "摊位已清理" in updates[-1]["description"]
     assert len({u["update_id"] for u in updates}) == len(updates)
+
+
+async def test_raw_utf8_forms_are_read_as_utf8(client: httpx.AsyncClient) -> None:
+    lon, lat = spread(LIANDU)
+    body = f"service_code=CG-001&lat={lat}&long={lon}&description=人行道摆摊".encode()
+    response = await client.post(
+        "/open311/v2/requests.json",
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    sid = response.json()[0]["service_request_id"]
+    [request] = (await client.get(f"/open311/v2/requests/{sid}.json")).json()
+    assert request["description"] == "人行道摆摊"
+    latin = await client.post(
+        "/open311/v2/requests.json",
+        content="description=caf\xe9".encode("latin-1"),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert latin.status_code == 400
+    assert "UTF-8" in latin.json()[0]["description"]

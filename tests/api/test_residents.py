@@ -201,3 +201,30 @@ async def test_a_flood_from_one_device_gets_429_with_retry_after(
     assert int(answers[-1].headers["retry-after"]) >= 1
     assert "too many tips" in answers[-1].json()["detail"]
     assert await count_clues(database) == before + 3
+
+
+async def test_only_an_operator_sees_the_reporters_phone_and_the_look_is_recorded(
+    live_server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    code = (await send_tip(client, phone="13900139000")).json()["service_request_id"]
+    operator = {"Authorization": f"Bearer {live_server.token(Role.OPERATOR)}"}
+    clue = next(
+        c
+        for c in (await client.get("/api/v1/clues", headers=operator)).json()
+        if c["service_request_id"] == code
+    )
+    url = f"/api/v1/clues/{clue['id']}/reporter"
+    shown = await client.get(url, params={"reason": "需要回访核实地点"}, headers=operator)
+    assert shown.json()["phone"] == "13900139000"
+    squad = {"Authorization": f"Bearer {live_server.token(Role.SQUAD, squad=clue['squad_code'])}"}
+    assert (await client.get(url, params={"reason": "想知道"}, headers=squad)).status_code == 403
+    record = (await client.get(f"/api/v1/clues/{clue['id']}/events", headers=operator)).json()
+    [viewed] = [e for e in record if e["type"] == "clue.contact_viewed"]
+    assert viewed["data"]["reason"] == "需要回访核实地点"
+    assert "13900139000" not in str(record)
+
+
+async def test_too_many_photos_are_refused(client: httpx.AsyncClient) -> None:
+    photo = ("p.jpg", jpeg_with_position(), "image/jpeg")
+    response = await send_tip(client, photos=[photo] * 7)
+    assert response.status_code == 400

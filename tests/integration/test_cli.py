@@ -88,3 +88,26 @@ def test_serving_without_a_secret_key_is_refused(settings: Settings) -> None:
     )
     assert result.returncode == 1
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_an_api_key_is_printed_last_and_then_works(database: Database, settings: Settings) -> None:
+    created = run(settings, "apikey", "create", "12345热线", "--rate", "0")
+    assert created.returncode == 0, created.stderr
+    lines = created.stdout.strip().splitlines()
+    assert "unlimited" in lines[0]
+    assert lines[-1].startswith("cck_")
+    listed = run(settings, "apikey", "list")
+    assert "12345热线" in listed.stdout and lines[-1] not in listed.stdout
+    assert run(settings, "apikey", "create", "bad", "--rate", "-1").returncode == 1
+
+
+def test_attributes_import_names_unknown_matters(
+    database: Database, settings: Settings, tmp_path: Path
+) -> None:
+    bad = tmp_path / "attributes.csv"
+    bad.write_text(
+        "matter_code,code,datatype,required,description\nNOPE,x,string,false,问题\n", "utf-8"
+    )
+    result = run(settings, "import", "attributes", str(bad))
+    assert result.returncode == 1
+    assert "unknown matter NOPE" in result.stderr
