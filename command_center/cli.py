@@ -1,4 +1,4 @@
-"""`command-center`: migrate, import reference data, mint tokens, serve.
+"""`command-center`: migrate, import reference data, mint tokens, verify the record, serve.
 
 Exit codes: 0 done, 1 refused or failed (the message says why), 2 bad usage.
 """
@@ -20,6 +20,8 @@ from command_center.auth.model import TOKEN_ROLES, Role
 from command_center.db.session import Database
 from command_center.errors import DomainError
 from command_center.settings import ConfigurationError, Settings, load_settings
+
+AUDIT_PROGRESS_FROM = 50_000  # events; a shorter chain is checked in a few seconds
 
 
 class CommandFailed(Exception):
@@ -75,6 +77,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     clues.set_defaults(run=_import_clues)
 
+    members = imports.add_parser("members", help="squad members and their devices (CSV)")
+    members.add_argument("file", type=Path)
+    members.set_defaults(run=_import_members)
+    rosters = imports.add_parser("rosters", help="duty shifts per squad (CSV)")
+    rosters.add_argument("file", type=Path)
+    rosters.set_defaults(run=_import_rosters)
+    holidays = imports.add_parser("holidays", help="the holiday calendar (CSV)")
+    holidays.add_argument("file", type=Path)
+    holidays.set_defaults(run=_import_holidays)
+
     attributes = imports.add_parser(
         "attributes", help="per-matter extra questions, the Open311 service attributes (CSV)"
     )
@@ -98,6 +110,14 @@ def _parser() -> argparse.ArgumentParser:
     revoke = apikey.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(run=_apikey_revoke)
+
+    audit = commands.add_parser("audit", help="the event log as evidence").add_subparsers(
+        dest="audit_command", required=True, metavar="ACTION"
+    )
+    verify = audit.add_parser(
+        "verify", help="check the whole hash chain; exit 1 naming the first broken link"
+    )
+    verify.set_defaults(run=_audit_verify)
 
     token = commands.add_parser("token", help="print a signed bearer token")
     token.add_argument("--role", required=True, choices=[r.value for r in TOKEN_ROLES])
@@ -158,6 +178,73 @@ def _migrate(args: argparse.Namespace) -> None:
     print("database is at the latest migration")
 
 
+ImportWork = Callable[..., Awaitable[object]]
+
+
+def _file_import(
+    label: str, load: Callable[[], ImportWork]
+) -> Callable[[argparse.Namespace], None]:
+    """A CSV import command: read the file, run the service in one transaction, print."""
+
+    def run(args: argparse.Namespace) -> None:
+        text = _read(args.file)
+        service_call = load()
+
+        async def work(session: AsyncSession) -> str:
+            return str(await service_call(session=session, text=text))
+
+        print(f"{label}: {_with_session(work)}")
+
+    return run
+
+
+def _matters_import() -> ImportWork:
+    from command_center.matters import service
+
+    return service.import_csv
+
+
+def _attributes_import() -> ImportWork:
+    from command_center.matters import service
+
+    return service.import_attributes_csv
+
+
+def _squads_import() -> ImportWork:
+    from command_center.squads import service
+
+    return service.import_csv
+
+
+def _rosters_import() -> ImportWork:
+    from command_center.squads import service
+
+    return service.import_rosters_csv
+
+
+def _holidays_import() -> ImportWork:
+    from command_center.squads import service
+
+    return service.import_holidays_csv
+
+
+def _members_import() -> ImportWork:
+    from command_center.positions import service
+
+    async def run(*, session: AsyncSession, text: str) -> str:
+        return await service.import_members_csv(session=session, text_=text)
+
+    return run
+
+
+_import_members = _file_import("members", _members_import)
+_import_matters = _file_import("matters", _matters_import)
+_import_attributes = _file_import("attributes", _attributes_import)
+_import_squads = _file_import("squads", _squads_import)
+_import_rosters = _file_import("rosters", _rosters_import)
+_import_holidays = _file_import("holidays", _holidays_import)
+
+
 def _import_jurisdictions(args: argparse.Namespace) -> None:
     from command_center.jurisdictions import service
 
@@ -167,28 +254,6 @@ def _import_jurisdictions(args: argparse.Namespace) -> None:
         return str(await service.import_geojson(session=session, data=data, crs=args.crs))
 
     print(f"jurisdictions: {_with_session(work)}")
-
-
-def _import_matters(args: argparse.Namespace) -> None:
-    from command_center.matters import service
-
-    text = _read(args.file)
-
-    async def work(session: AsyncSession) -> str:
-        return str(await service.import_csv(session=session, text=text))
-
-    print(f"matters: {_with_session(work)}")
-
-
-def _import_squads(args: argparse.Namespace) -> None:
-    from command_center.squads import service
-
-    text = _read(args.file)
-
-    async def work(session: AsyncSession) -> str:
-        return str(await service.import_csv(session=session, text=text))
-
-    print(f"squads: {_with_session(work)}")
 
 
 def _import_clues(args: argparse.Namespace) -> None:
@@ -237,17 +302,6 @@ def _import_clues(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
-def _import_attributes(args: argparse.Namespace) -> None:
-    from command_center.matters import service
-
-    text = _read(args.file)
-
-    async def work(session: AsyncSession) -> str:
-        return await service.import_attributes_csv(session=session, text=text)
-
-    print(f"attributes: {_with_session(work)}")
-
-
 def _apikey_create(args: argparse.Namespace) -> None:
     from command_center.apikeys import service
 
@@ -285,6 +339,33 @@ def _apikey_revoke(args: argparse.Namespace) -> None:
         return f"API key {args.id} revoked"
 
     print(_with_session(work))
+
+
+def _audit_verify(args: argparse.Namespace) -> None:
+    """Exit 0 when every event up to the newest holds its link, 1 at the first that does
+    not (the message names it)."""
+    from tqdm import tqdm
+
+    from command_center.audit import service
+
+    async def run() -> service.Verification:
+        database = Database.from_settings(_settings())
+        try:
+            async with database.sessions() as session:
+                total = await service.length(session=session)
+                quiet = total < AUDIT_PROGRESS_FROM or not sys.stderr.isatty()
+                with tqdm(total=total, unit="event", file=sys.stderr, disable=quiet) as bar:
+                    return await service.verify(session=session, upto_id=total, progress=bar.update)
+        except (OSError, OperationalError) as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise CommandFailed(f"cannot reach the database: {reason}") from None
+        finally:
+            await database.dispose()
+
+    result = asyncio.run(run())
+    print(f"audit: {result}")
+    if not result.intact:
+        raise SystemExit(1)
 
 
 def _token(args: argparse.Namespace) -> None:

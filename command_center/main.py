@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,12 +18,15 @@ from command_center import errors
 from command_center.bodylimit import BodyLimit
 from command_center.clues.router import router as clues_router
 from command_center.db.session import Database
+from command_center.dispatch.model import DispatchPolicy
+from command_center.dispatch.ranking import Weights
 from command_center.evidence.storage import DirectoryStore
 from command_center.health.router import router as health_router
 from command_center.logs import install_redaction
 from command_center.open311.formats import open311_errors
 from command_center.open311.intake import Limits
 from command_center.open311.router import router as open311_router
+from command_center.positions.router import router as positions_router
 from command_center.ratelimit import Limit, MemoryRateLimiter, RedisRateLimiter
 from command_center.realtime.bus import Bus, LocalBus, RedisBus
 from command_center.realtime.hub import Hub
@@ -30,8 +34,31 @@ from command_center.realtime.relay import Relay
 from command_center.realtime.router import router as realtime_router
 from command_center.residents.router import router as residents_router
 from command_center.settings import Settings
+from command_center.supervision.router import router as supervision_router
+from command_center.supervision.scheduler import Scheduler
+from command_center.telemetry.bus import LocalTelemetryBus, RedisTelemetryBus, TelemetryBus
+from command_center.telemetry.hub import TelemetryHub
+from command_center.telemetry.router import router as telemetry_router
+from command_center.video.lifecycle import StreamEvents, stream_lookup
+from command_center.video.router import router as video_router
+from feeds.video.ice import IceServers, announce_host_addresses, resolve_host_addresses
+from feeds.video.model import Limits as VideoLimits
+from feeds.video.model import StreamObserver
+from feeds.video.streams import VideoServer
 
 log = logging.getLogger(__name__)
+
+
+def dispatch_policy(settings: Settings) -> DispatchPolicy:
+    return DispatchPolicy(
+        weights=Weights(
+            distance_per_km=settings.dispatch_weight_distance_per_km,
+            per_open_clue=settings.dispatch_weight_per_open_clue,
+            domain_mismatch=settings.dispatch_weight_domain_mismatch,
+        ),
+        zone=settings.timezone,
+        max_position_age_s=settings.position_max_age_seconds,
+    )
 
 
 def build_bus(settings: Settings) -> Bus:
@@ -40,14 +67,48 @@ def build_bus(settings: Settings) -> Bus:
     return LocalBus()
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """A configured app; connections open in its lifespan, never here."""
+def build_telemetry_bus(settings: Settings) -> TelemetryBus:
+    if settings.redis_url:
+        return RedisTelemetryBus(settings.redis_url, f"{settings.event_channel}:telemetry")
+    return LocalTelemetryBus()
+
+
+def ice_servers(settings: Settings) -> IceServers:
+    credential = settings.ice_credential
+    return IceServers(
+        urls=tuple(settings.ice_servers),
+        username=settings.ice_username,
+        credential=credential.get_secret_value() if credential else None,
+    )
+
+
+def build_video(settings: Settings, observer: StreamObserver) -> VideoServer:
+    """The WebRTC side; announces ICE_HOST_ADDRESSES to aioice (process-wide)."""
+    announce_host_addresses(resolve_host_addresses(settings.ice_host_addresses))
+    limits = VideoLimits(
+        max_streams=settings.video_max_streams,
+        max_viewers_per_stream=settings.video_max_viewers_per_stream,
+        connect_timeout=settings.video_connect_timeout_seconds,
+        media_timeout=settings.video_media_timeout_seconds,
+        reconnect_grace=settings.video_reconnect_grace_seconds,
+        snapshot_timeout=settings.video_snapshot_timeout_seconds,
+        recording_max_seconds=settings.video_recording_max_seconds,
+    )
+    return VideoServer(ice=ice_servers(settings), limits=limits, observer=observer)
+
+
+def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """A configured app; connections open in its lifespan, never here. `clock` drives the
+    scheduler (tests pass a controllable one)."""
+    clock = clock or (lambda: datetime.now(UTC))
     signing_key = settings.signing_key()  # refuse to start without SECRET_KEY
     install_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database.from_settings(settings)
+        database = Database.from_settings(
+            settings, info={"dispatch_policy": dispatch_policy(settings)}
+        )
         bus = build_bus(settings)
         hub = Hub(
             database=database,
@@ -68,12 +129,25 @@ def create_app(settings: Settings) -> FastAPI:
             else MemoryRateLimiter()
         )
         app.state.limiter = limiter
+        telemetry_bus, telemetry_hub = build_telemetry_bus(settings), TelemetryHub()
+        video = build_video(settings, StreamEvents(database=database, telemetry=telemetry_bus))
+        app.state.telemetry_bus, app.state.telemetry_hub = telemetry_bus, telemetry_hub
+        app.state.video, app.state.stream_lookup = video, stream_lookup(video)
         await hub.start()
         await bus.start(hub.offer, on_reconnect=hub.nudge)
         await relay.start()
+        await telemetry_bus.start(telemetry_hub.offer)
+        await video.start()
+        scheduler = Scheduler(
+            database=database, clock=clock, poll_seconds=settings.scheduler_poll_seconds
+        )
+        await scheduler.start()
         try:
             yield
         finally:
+            await scheduler.stop()
+            await video.close()  # every peer connection closed, recordings finished
+            await telemetry_bus.stop()
             await relay.stop()
             await bus.stop()
             await hub.stop()
@@ -88,19 +162,25 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock
     app.state.media = DirectoryStore(settings.media_dir)
     app.state.intake_limits = Limits(
         resident=Limit(settings.resident_reports_per_minute, 60),
         partner_default=settings.partner_default_rate,
     )
     app.state.signing_key = signing_key
+    app.state.ice_servers = ice_servers(settings)
     _install_error_handlers(app)
     for router in (
         open311_router,
         clues_router,
         residents_router,
+        supervision_router,
+        positions_router,
         realtime_router,
         health_router,
+        telemetry_router,
+        video_router,
     ):
         app.include_router(router)
     app.add_middleware(

@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body, except tips."
     )
+    dispatch_weight_distance_per_km: float = Field(default=1.0, ge=0)
+    dispatch_weight_per_open_clue: float = Field(default=2.0, ge=0)
+    dispatch_weight_domain_mismatch: float = Field(default=5.0, ge=0)
+    position_max_age_seconds: float = Field(
+        default=600.0, gt=0, description="Older device positions fall back to the squad's base."
+    )
+    scheduler_poll_seconds: float = Field(
+        default=5.0, gt=0, le=300, description="How often due timers are looked for."
+    )
     public_code_prefix: str = Field(
         default="", max_length=8, pattern=r"^[A-Z0-9]*$", description="Prefix of public codes."
     )

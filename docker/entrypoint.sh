@@ -8,6 +8,7 @@ command-center import jurisdictions demo/lishui/jurisdictions.geojson
 command-center import matters demo/lishui/matters.csv
 command-center import squads demo/lishui/squads.csv
 command-center import attributes demo/lishui/attributes.csv
+command-center import members demo/lishui/members.csv
 echo "Operator token: $(command-center token --role operator)"
 echo "  curl -H \"Authorization: Bearer \$TOKEN\" http://127.0.0.1:8000/api/v1/clues"
 exec command-center serve --host 0.0.0.0 --port 8000

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import Principal
 from command_center.clues import events as clue_events
-from command_center.clues import repository
+from command_center.clues import repository, timing
 from command_center.clues.model import WORK_DONE_STATES, ClueRecord, State
 from command_center.clues.repository import Change
 from command_center.dispatch import service as dispatch_service
@@ -55,6 +55,7 @@ async def link(
     )
     event.data["moved_duplicates"] = moved
     await outbox.record(session, [event])
+    await timing.on_state(session, clue.id, State.DUPLICATE)
 
 
 async def unlink(
@@ -81,6 +82,15 @@ async def unlink(
         change = Change(State.DISPATCHED, route.squad_code, due, None, clue.status_note)
     await repository.update(session, clue.id, change)
     await outbox.record(session, [back, follow])
+    if change.state is State.DISPATCHED:
+        await timing.on_dispatched(
+            session,
+            clue.id,
+            at=route.now,
+            deadline=change.deadline,
+            accept_minutes=route.accept_minutes,
+            route=route,
+        )
 
 
 def _route_stub(clue: ClueRecord) -> dispatch_service.Route:

@@ -7,7 +7,7 @@ department, deadline (UTC) and distance. Positions are WGS84. Nothing personal.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from command_center.auth.model import Principal
@@ -18,9 +18,9 @@ from command_center.realtime.events import PendingEvent, iso_utc
 
 def deadline(route: Route) -> datetime | None:
     """When the chosen squad must have handled the clue; None when nobody was chosen."""
-    if route.squad_code is None or route.deadline_hours is None:
+    if route.squad_code is None:
         return None
-    return route.now + timedelta(hours=route.deadline_hours)
+    return route.due()
 
 
 def squads(code: str | None) -> tuple[str, ...]:
@@ -124,6 +124,7 @@ def dispatched_or_queued(
             "deadline": iso_utc(due),
             "distance_m": route.distance_m,
             "previous_squad": previous_squad,
+            "ranking": route.explanation(),
         },
     )
 
@@ -133,7 +134,7 @@ def transition(clue: ClueRecord, target: State, *, by: Principal, note: str | No
         type=f"clue.{target.value}",
         clue_id=clue.id,
         jurisdiction_path=clue.jurisdiction_path,
-        squad_codes=squads(clue.squad_code),
+        squad_codes=squads(clue.squad_code) + clue.assistants,
         data={
             "clue_id": clue.id,
             "service_request_id": clue.service_request_id,

@@ -38,6 +38,8 @@ class Action(StrEnum):
     RETURN = "return"
     REOPEN = "reopen"
     CANCEL = "cancel"
+    EXPIRE = "expire"  # nobody accepted in time: back to the operator queue (rules only)
+    REWORK = "rework"  # verification found it not fixed: back to the same squad
     LINK = "link"  # merge into another clue as its duplicate
     UNLINK = "unlink"  # split a duplicate off again; it is then dispatched on its own
 
@@ -60,6 +62,8 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     (S.HANDLED, A.REOPEN): S.REOPENED,
     (S.VERIFIED, A.REOPEN): S.REOPENED,
     (S.CLOSED, A.REOPEN): S.REOPENED,
+    (S.DISPATCHED, A.EXPIRE): S.RECEIVED,
+    (S.HANDLED, A.REWORK): S.DISPATCHED,
     (S.RECEIVED, A.LINK): S.DUPLICATE,
     (S.DISPATCHED, A.LINK): S.DUPLICATE,
     (S.RETURNED, A.LINK): S.DUPLICATE,
@@ -89,16 +93,19 @@ SQUAD_ACTIONS = frozenset({A.ACCEPT, A.ARRIVE, A.HANDLE, A.RETURN})
 
 ALLOWED_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.SQUAD: SQUAD_ACTIONS,
-    Role.GRID_WORKER: frozenset({A.VERIFY}),
-    Role.OPERATOR: frozenset({A.DISPATCH, A.VERIFY, A.CLOSE, A.REOPEN, A.CANCEL, A.LINK, A.UNLINK}),
+    Role.GRID_WORKER: frozenset({A.VERIFY, A.REWORK}),
+    Role.OPERATOR: frozenset(
+        {A.DISPATCH, A.VERIFY, A.REWORK, A.CLOSE, A.REOPEN, A.CANCEL, A.LINK, A.UNLINK}
+    ),
     Role.SUPERVISOR: frozenset({A.REOPEN, A.CANCEL}),
-    Role.ADMIN: frozenset(Action),
+    Role.ADMIN: frozenset(Action) - {A.EXPIRE},
     Role.RESIDENT: frozenset(),
     Role.SYSTEM: frozenset(Action),
+    Role.DEVICE: frozenset(),
 }
 
 # Actions whose reason must be written down.
-NOTE_REQUIRED = frozenset({A.RETURN, A.REOPEN, A.CANCEL, A.LINK, A.UNLINK})
+NOTE_REQUIRED = frozenset({A.RETURN, A.REOPEN, A.CANCEL, A.LINK, A.UNLINK, A.REWORK})
 
 
 def next_state(current: State, action: Action) -> State:
@@ -191,3 +198,4 @@ class ClueRecord:
     rating: int | None = None
     address: str | None = None
     reporter_phone: str | None = None
+    assistants: tuple[str, ...] = ()  # squads assisting in joint enforcement

@@ -37,7 +37,9 @@ COLUMNS = """
     c.jurisdiction_path, c.department, c.state, c.squad_code, c.deadline, c.queue_reason,
     c.status_note, c.created_at, c.updated_at, m.name AS matter_name,
     m.legal_basis, j.name AS jurisdiction_name, c.duplicate_of, c.report_count,
-    c.closed_at, c.rating, c.address, c.reporter_phone
+    c.closed_at, c.rating, c.address, c.reporter_phone,
+    ARRAY(SELECT a.squad_code FROM assignments a
+          WHERE a.clue_id = c.id AND a.state <> 'withdrawn' ORDER BY a.squad_code) AS assistants
 """
 FROM = """
 FROM clues c JOIN matters m ON m.code = c.matter_code
@@ -49,6 +51,7 @@ def _record(row: Any) -> ClueRecord:
     values = dict(row._mapping)
     values["state"] = State(values["state"])
     values["jurisdiction_path"] = tuple(values["jurisdiction_path"])
+    values["assistants"] = tuple(values.get("assistants") or ())
     return ClueRecord(**values)
 
 
@@ -190,7 +193,10 @@ async def list_scoped(
         clauses.append("c.jurisdiction_path @> ARRAY[CAST(:jurisdiction AS text)]")
         params["jurisdiction"] = jurisdiction
     if squad:
-        clauses.append("c.squad_code = :squad")
+        clauses.append(
+            "(c.squad_code = :squad OR EXISTS (SELECT 1 FROM assignments a WHERE "
+            "a.clue_id = c.id AND a.squad_code = :squad AND a.state <> 'withdrawn'))"
+        )
         params["squad"] = squad
     if before_id:
         clauses.append("c.id < :before_id")
@@ -346,3 +352,51 @@ async def reporter_contact(session: AsyncSession, clue_id: int) -> ReporterConta
         )
     ).one()
     return ReporterContact(**row._mapping)
+
+
+STEP_COUNTERS = {
+    State.RETURNED: "return_count",
+    State.REOPENED: "reopen_count",
+}
+
+
+async def count_step(session: AsyncSession, clue_id: int, state: State) -> None:
+    """Count returns and reopenings on the clue (warnings read them)."""
+    column = STEP_COUNTERS.get(state)
+    if column is not None:
+        await session.execute(
+            text(f"UPDATE clues SET {column} = {column} + 1 WHERE id = :id"), {"id": clue_id}
+        )
+
+
+async def count_rework(session: AsyncSession, clue_id: int) -> None:
+    await session.execute(
+        text("UPDATE clues SET rework_count = rework_count + 1 WHERE id = :id"), {"id": clue_id}
+    )
+
+
+async def add_missed(session: AsyncSession, clue_id: int, squad_code: str) -> list[str]:
+    """Note that `squad_code` let the clue time out; returns every squad that has."""
+    result = await session.execute(
+        text(
+            "UPDATE clues SET missed_by = array_append(missed_by, :squad) WHERE id = :id "
+            "RETURNING missed_by"
+        ),
+        {"id": clue_id, "squad": squad_code},
+    )
+    return list(result.scalar_one())
+
+
+async def needs_photo_to_verify(session: AsyncSession, clue_id: int) -> bool:
+    """The matter wants a photo of the result and none was added since the dispatch."""
+    row = await session.execute(
+        text("""
+            SELECT m.verify_needs_photo AND NOT EXISTS (
+                SELECT 1 FROM evidence e
+                WHERE e.clue_id = c.id AND e.kind = 'photo'
+                  AND e.created_at >= COALESCE(c.dispatched_at, c.created_at))
+            FROM clues c JOIN matters m ON m.code = c.matter_code WHERE c.id = :id
+        """),
+        {"id": clue_id},
+    )
+    return bool(row.scalar_one())

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from command_center.auth.model import Principal, Role
-from command_center.clues import duplicates, repository
+from command_center.auth.model import SYSTEM, Principal, Role
+from command_center.clues import duplicates, joint, repository, timing
 from command_center.clues import events as clue_events
 from command_center.clues.model import (
     NOTE_REQUIRED,
@@ -31,7 +31,7 @@ from command_center.dispatch import service as dispatch_service
 from command_center.dispatch.model import Route
 from command_center.errors import Forbidden, InvalidInput, NotFound, OutsideArea, UnknownMatter
 from command_center.realtime import outbox
-from command_center.realtime.events import PendingEvent
+from command_center.realtime.events import PendingEvent, iso_utc
 from command_center.squads import service as squads_service
 
 
@@ -132,7 +132,31 @@ async def submit(
             extra=where_and_what,
             reason=queue_reason,
         )
-    await outbox.record(session, [received, follow])
+    assisting = []
+    if state is State.DISPATCHED and route.joint_departments:
+        assisting = await joint.dispatch_assistants(
+            session,
+            clue_id=clue.id,
+            identity=ident,
+            lead=route,
+            lon=submission.lon,
+            lat=submission.lat,
+            by=by,
+            extra={
+                "location": clue_events.location(submission.lon, submission.lat),
+                "description": submission.description,
+            },
+        )
+    await outbox.record(session, [received, follow, *assisting])
+    if state is State.DISPATCHED:
+        await timing.on_dispatched(
+            session,
+            clue.id,
+            at=route.now,
+            deadline=clue.deadline,
+            accept_minutes=route.accept_minutes,
+            route=route,
+        )
     assert clue.intake_token is not None
     return IntakeResult(
         clue.id,
@@ -188,6 +212,9 @@ async def act(
     _check_scope(by, clue)
     check_role_may(by.role, action)
     if action in SQUAD_ACTIONS and by.role is Role.SQUAD and by.squad != clue.squad_code:
+        if by.squad in clue.assistants:
+            await joint.assist(session, clue, action=action, by=by, note=note)
+            return await _reloaded(session, clue.id)
         raise Forbidden(f"clue {clue_id} is not assigned to squad {by.squad}")
     note = (note or "").strip() or None
     if action in NOTE_REQUIRED and note is None:
@@ -195,6 +222,13 @@ async def act(
     target = next_state(clue.state, action)
     if action is Action.DISPATCH:
         return await _manual_dispatch(session, clue, by=by, note=note, squad_code=squad_code)
+    if action is Action.VERIFY and await repository.needs_photo_to_verify(session, clue.id):
+        raise InvalidInput(
+            f"matter {clue.matter_code} is verified with a photo of the result: add one "
+            "(POST /api/v1/clues/{id}/evidence) before verifying"
+        )
+    if action is Action.REWORK:
+        return await _rework(session, clue, by=by, note=note)
     if action is Action.LINK:
         if into is None:
             raise InvalidInput("link needs `into`, the id of the clue this one repeats")
@@ -204,6 +238,10 @@ async def act(
         await duplicates.unlink(session, clue, by=by, note=note)
         return await _reloaded(session, clue.id)
     events = [clue_events.transition(clue, target, by=by, note=note)]
+    if target is State.HANDLED and clue.assistants:
+        events[0].data["assistant_reports"] = await joint.reports(session, clue.id)
+    if target in (State.CANCELLED, State.DUPLICATE):
+        await joint.withdraw(session, clue.id)
     change = Change(
         state=target,
         squad_code=clue.squad_code,
@@ -213,11 +251,23 @@ async def act(
         if target in {State.HANDLED, State.CLOSED, State.CANCELLED}
         else clue.status_note,
     )
+    route = None
     if target is State.REOPENED:
-        change, follow = await _redispatch(session, clue, by=by, note=note)
+        change, follow, route = await _redispatch(session, clue, by=by, note=note)
         events.append(follow)
     await repository.update(session, clue.id, change)
+    await repository.count_step(session, clue.id, target)
     await outbox.record(session, events)
+    await timing.on_state(session, clue.id, change.state)
+    if route is not None and change.state is State.DISPATCHED:
+        await timing.on_dispatched(
+            session,
+            clue.id,
+            at=route.now,
+            deadline=change.deadline,
+            accept_minutes=route.accept_minutes,
+            route=route,
+        )
     return await _reloaded(session, clue.id)
 
 
@@ -261,9 +311,8 @@ async def list_scoped(
 
 
 def _check_scope(by: Principal, clue: ClueRecord) -> None:
-    if not by.sees_clue(
-        jurisdiction_path=clue.jurisdiction_path, squad_codes=clue_events.squads(clue.squad_code)
-    ):
+    squads = clue_events.squads(clue.squad_code) + clue.assistants
+    if not by.sees_clue(jurisdiction_path=clue.jurisdiction_path, squad_codes=squads):
         raise Forbidden(f"clue {clue.id} is outside your scope")
 
 
@@ -285,7 +334,7 @@ async def _route_again(session: AsyncSession, clue: ClueRecord, prefer: str | No
 
 async def _redispatch(
     session: AsyncSession, clue: ClueRecord, *, by: Principal, note: str | None
-) -> tuple[Change, PendingEvent]:
+) -> tuple[Change, PendingEvent, Route]:
     """After a reopen: back to the squad that handled it if still eligible, else the nearest."""
     route = await _route_again(session, clue, prefer=clue.squad_code)
     follow = clue_events.dispatched_or_queued(
@@ -298,9 +347,10 @@ async def _redispatch(
     )
     if route.squad_code is None:
         reason = f"reopened: {note}; {route.queue_reason}"
-        return Change(State.REOPENED, clue.squad_code, None, reason, clue.status_note), follow
+        change = Change(State.REOPENED, clue.squad_code, None, reason, clue.status_note)
+        return change, follow, route
     change = Change(State.DISPATCHED, route.squad_code, clue_events.deadline(route), None, note)
-    return change, follow
+    return change, follow, route
 
 
 async def _manual_dispatch(
@@ -337,6 +387,14 @@ async def _manual_dispatch(
     )
     await repository.update(session, clue.id, change)
     await outbox.record(session, [event])
+    await timing.on_dispatched(
+        session,
+        clue.id,
+        at=chosen.now,
+        deadline=change.deadline,
+        accept_minutes=chosen.accept_minutes,
+        route=chosen,
+    )
     return await _reloaded(session, clue.id)
 
 
@@ -387,3 +445,105 @@ async def reveal_reporter(
         ],
     )
     return contact
+
+
+async def lock(*, session: AsyncSession, clue_id: int) -> ClueRecord:
+    """The clue with its row locked for this transaction; NotFound if there is none."""
+    clue = await repository.get(session, clue_id, for_update=True)
+    if clue is None:
+        raise NotFound(f"no clue {clue_id}")
+    return clue
+
+
+async def _rework(
+    session: AsyncSession, clue: ClueRecord, *, by: Principal, note: str | None
+) -> ClueRecord:
+    """Verification found it not fixed (返工): back to the same squad with a fresh deadline."""
+    route = await _route_again(session, clue, prefer=clue.squad_code)
+    deadline = clue_events.deadline(replace(route, squad_code=clue.squad_code))
+    event = clue_events.transition(clue, State.DISPATCHED, by=by, note=note)
+    event.data.update({"rework": True, "deadline": iso_utc(deadline) if deadline else None})
+    await repository.update(
+        session, clue.id, Change(State.DISPATCHED, clue.squad_code, deadline, None, note)
+    )
+    await repository.count_rework(session, clue.id)
+    await outbox.record(session, [event])
+    await timing.on_dispatched(
+        session,
+        clue.id,
+        at=route.now,
+        deadline=deadline,
+        accept_minutes=route.accept_minutes,
+        route=route,
+    )
+    return await _reloaded(session, clue.id)
+
+
+async def accept_timed_out(*, session: AsyncSession, clue: ClueRecord, now: datetime) -> str:
+    """The squad did not accept in time: the next best squad gets it and the operator is
+    told; after a second miss it goes to the operator queue. Returns what happened."""
+    assert clue.squad_code is not None
+    missed = await repository.add_missed(session, clue.id, clue.squad_code)
+    route = await dispatch_service.route(
+        session=session,
+        lon=clue.lon,
+        lat=clue.lat,
+        matter_code=clue.matter_code,
+        exclude=frozenset(missed),
+        now=now,
+    )
+    ident = clue_events.identity_of(clue)
+    notice = PendingEvent(
+        type="clue.accept_timeout",
+        clue_id=clue.id,
+        jurisdiction_path=clue.jurisdiction_path,
+        squad_codes=(clue.squad_code,),
+        data={
+            **ident,
+            "squad_code": clue.squad_code,
+            "missed_by": missed,
+            "next_squad": route.squad_code if len(missed) < 2 else None,
+        },
+    )
+    if len(missed) < 2 and route.squad_code is not None:
+        follow = clue_events.dispatched_or_queued(
+            ident,
+            route,
+            previous=State.DISPATCHED,
+            by=SYSTEM,
+            previous_squad=clue.squad_code,
+            extra=clue_events.on_the_way(clue),
+        )
+        follow.data["reason"] = (
+            f"{clue.squad_code} did not accept within {route.accept_minutes} min"
+        )
+        deadline = clue_events.deadline(route)
+        change = Change(State.DISPATCHED, route.squad_code, deadline, None, clue.status_note)
+        await repository.update(session, clue.id, change)
+        await outbox.record(session, [notice, follow])
+        await timing.on_dispatched(
+            session,
+            clue.id,
+            at=now,
+            deadline=deadline,
+            accept_minutes=route.accept_minutes,
+            route=route,
+        )
+        return f"redispatched to {route.squad_code}"
+    next_state(clue.state, Action.EXPIRE)
+    reason = f"not accepted in time by {', '.join(missed)}"
+    queued = clue_events.dispatched_or_queued(
+        ident,
+        replace(route, squad_code=None),
+        previous=State.RECEIVED,
+        by=SYSTEM,
+        previous_squad=clue.squad_code,
+        extra={},
+        reason=reason,
+    )
+    await repository.update(
+        session, clue.id, Change(State.RECEIVED, None, None, reason, clue.status_note)
+    )
+    await outbox.record(session, [notice, queued])
+    await timing.on_state(session, clue.id, State.RECEIVED)
+    return "to the operator queue"

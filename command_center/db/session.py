@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -22,7 +23,8 @@ class Database:
     sessions: async_sessionmaker[AsyncSession]
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Database:
+    def from_settings(cls, settings: Settings, info: dict[str, Any] | None = None) -> Database:
+        """`info` is copied into every session's `session.info` (e.g. the dispatch policy)."""
         engine = create_async_engine(
             settings.database_url,
             pool_size=settings.db_pool_size,
@@ -30,7 +32,7 @@ class Database:
             pool_pre_ping=True,
             connect_args={"connect_timeout": 5},
         )
-        return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
+        return cls(engine, async_sessionmaker(engine, expire_on_commit=False, info=info or {}))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from command_center.dispatch.calendar import WorkCalendar
+from command_center.dispatch.ranking import Weights
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchPolicy:
+    """How squads are chosen: ranking weights, the city's time zone (rosters and
+    holidays are local), and how old a device position may be before the base counts."""
+
+    weights: Weights = field(default_factory=Weights)
+    zone: str = "Asia/Shanghai"
+    max_position_age_s: float = 600.0
+
+
+DEFAULT_POLICY = DispatchPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +39,21 @@ class Route:
     now: datetime
     duplicate_radius_m: int = 0
     duplicate_window_hours: int = 0
+    accept_minutes: int = 10
+    ranking: tuple[dict[str, Any], ...] = ()  # the chosen squad first, then the runners-up
+    excluded: tuple[str, ...] = ()  # squads skipped because they already missed this clue
+    joint_departments: tuple[str, ...] = ()  # departments that assist (联合执法)
+    calendar: WorkCalendar | None = None  # set when the matter counts working hours
+
+    def due(self, fraction: float = 1.0) -> datetime | None:
+        """The deadline (fraction 1) or a point of the way to it, from `now`: on the
+        clock, or in working hours when the matter says so."""
+        if self.deadline_hours is None:
+            return None
+        hours = self.deadline_hours * fraction
+        if self.calendar is not None:
+            return self.calendar.add(self.now, hours)
+        return self.now + timedelta(hours=hours)
 
     @property
     def queue_reason(self) -> str | None:
@@ -33,10 +65,19 @@ class Route:
                 f"no squad of {self.department} serves jurisdiction {self.jurisdiction_code} "
                 "or any jurisdiction above it"
             )
+        if self.on_duty_squads == 0:
+            return (
+                f"all {self.serving_squads} squads of {self.department} serving "
+                f"{self.jurisdiction_code} are off duty"
+            )
         return (
-            f"all {self.serving_squads} squads of {self.department} serving "
-            f"{self.jurisdiction_code} are off duty"
+            f"the squads of {self.department} on duty for {self.jurisdiction_code} did not "
+            f"accept in time ({', '.join(self.excluded)})"
         )
+
+    def explanation(self) -> dict[str, Any]:
+        """Why this squad: its scores and the next best, for the dispatch event."""
+        return {"chosen": self.ranking[:1], "next": self.ranking[1:3]}
 
 
 EMPTY_ROUTE = Route(

@@ -1,18 +1,23 @@
-"""The routing query: point → smallest jurisdiction → department → nearest on-duty squad.
+"""The routing queries: point → smallest jurisdiction → department → that department's
+squads serving the place, with what ranking needs (eligibility by roster and holidays,
+distance from a recent device position or the base, open workload, domains).
 
-Everything happens in PostGIS in one round trip: `ST_Covers` over the GiST index picks the
-jurisdiction, the matter names the department, and the KNN operator `<->` on geography
-orders that department's squads that serve the jurisdiction or one of its ancestors.
+Everything spatial happens in PostGIS: `ST_Covers` over the GiST index picks the
+jurisdiction; distances use the geography KNN operator `<->`. `now` is a parameter so
+that rosters, holidays and position ages follow a controllable clock.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from command_center.dispatch.model import Route
+from command_center.dispatch.ranking import Candidate
 
-ROUTE = text("""
+PLACE = text("""
 WITH pt AS (
     SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g
 ),
@@ -21,58 +26,135 @@ j AS (
     WHERE ST_Covers(jurisdictions.geom, pt.g)
     ORDER BY level_rank DESC, area_m2 ASC, code
     LIMIT 1
-),
-m AS (
-    SELECT code, department, deadline_hours, duplicate_radius_m, duplicate_window_hours
-    FROM matters WHERE code = :matter_code
-),
-serving AS (
-    SELECT s.code, s.on_duty,
-           geography(s.base) <-> geography(pt.g) AS distance_m,
-           s.code = :prefer AS preferred
-    FROM squads s, pt, m, j
-    WHERE s.department = m.department
-      AND EXISTS (
-          SELECT 1 FROM squad_jurisdictions sj
-          WHERE sj.squad_code = s.code AND sj.jurisdiction_code = ANY(j.path)
-      )
 )
 SELECT j.code AS jurisdiction_code, j.path AS jurisdiction_path,
-       m.code AS matter_code, m.department, m.deadline_hours,
-       m.duplicate_radius_m, m.duplicate_window_hours,
-       best.code AS squad_code, best.distance_m,
-       (SELECT count(*) FROM serving) AS serving_squads,
-       (SELECT count(*) FROM serving WHERE on_duty) AS on_duty_squads,
-       now() AS now
+       m.code AS matter_code, m.department, m.domain, m.deadline_hours,
+       m.duplicate_radius_m, m.duplicate_window_hours, m.accept_minutes,
+       m.joint_departments, m.working_hours,
+       COALESCE(CAST(:now AS timestamptz), now()) AS now
 FROM (SELECT 1) AS one
 LEFT JOIN j ON true
-LEFT JOIN m ON true
+LEFT JOIN matters m ON m.code = :matter_code
+""")
+
+CANDIDATES = text("""
+WITH pt AS (
+    SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g
+),
+clock AS (
+    SELECT CAST(:now AS timestamptz) AS now,
+           (CAST(:now AS timestamptz) AT TIME ZONE :zone) AS local
+),
+today AS (
+    SELECT local, CAST(local AS date) AS day, CAST(local AS time) AS t,
+           CAST(extract(isodow FROM local) AS int) AS dow,
+           CAST(extract(isodow FROM local - interval '1 day') AS int) AS yesterday_dow,
+           EXISTS (SELECT 1 FROM holidays h
+                   WHERE h.day = CAST(local AS date) AND NOT h.workday) AS holiday,
+           EXISTS (SELECT 1 FROM holidays h
+                   WHERE h.day = CAST(local AS date) - 1 AND NOT h.workday) AS yesterday_holiday
+    FROM clock
+)
+SELECT s.code AS squad_code,
+       CASE WHEN NOT EXISTS (SELECT 1 FROM squad_shifts x WHERE x.squad_code = s.code)
+            THEN s.on_duty
+            ELSE EXISTS (
+                SELECT 1 FROM squad_shifts x, today
+                WHERE x.squad_code = s.code AND (
+                    (x.weekday = today.dow AND (x.on_holidays OR NOT today.holiday)
+                     AND today.t >= x.starts AND (x.ends <= x.starts OR today.t < x.ends))
+                    OR
+                    (x.weekday = today.yesterday_dow AND x.ends <= x.starts
+                     AND (x.on_holidays OR NOT today.yesterday_holiday) AND today.t < x.ends)
+                ))
+       END AS eligible,
+       geography(COALESCE(live.position, s.base)) <-> geography(pt.g) AS distance_m,
+       live.position IS NOT NULL AS live_position,
+       (SELECT count(*) FROM clues c
+        WHERE c.squad_code = s.code
+          AND c.state IN ('dispatched', 'accepted', 'on_scene')) AS open_clues,
+       (cardinality(s.domains) = 0 OR :domain = ANY(s.domains)) AS handles_domain
+FROM squads s
+CROSS JOIN pt
+CROSS JOIN clock
 LEFT JOIN LATERAL (
-    SELECT code, distance_m FROM serving WHERE on_duty
-    ORDER BY preferred DESC, distance_m, code LIMIT 1
-) AS best ON true
+    SELECT dp.position FROM device_positions dp JOIN devices d ON d.id = dp.device_id
+    WHERE d.squad_code = s.code
+      AND dp.at >= clock.now - make_interval(secs => :max_age)
+      AND dp.at <= clock.now + interval '5 minutes'
+    ORDER BY dp.at DESC LIMIT 1
+) AS live ON true
+WHERE s.department = :department
+  AND EXISTS (
+      SELECT 1 FROM squad_jurisdictions sj
+      WHERE sj.squad_code = s.code AND sj.jurisdiction_code = ANY(:path)
+  )
+ORDER BY s.code
 """)
 
 
-async def route(
-    session: AsyncSession, *, lon: float, lat: float, matter_code: str, prefer: str | None
-) -> Route:
-    row = (
+async def place(
+    session: AsyncSession, *, lon: float, lat: float, matter_code: str, now: datetime | None
+) -> Any:
+    """The jurisdiction and matter row (both may be NULL) and the clock's time."""
+    return (
         await session.execute(
-            ROUTE, {"lon": lon, "lat": lat, "matter_code": matter_code, "prefer": prefer or ""}
+            PLACE, {"lon": lon, "lat": lat, "matter_code": matter_code, "now": now}
         )
     ).one()
-    return Route(
-        jurisdiction_code=row.jurisdiction_code,
-        jurisdiction_path=tuple(row.jurisdiction_path or ()),
-        matter_code=row.matter_code,
-        department=row.department,
-        deadline_hours=row.deadline_hours,
-        squad_code=row.squad_code,
-        distance_m=None if row.distance_m is None else round(float(row.distance_m), 1),
-        serving_squads=int(row.serving_squads),
-        on_duty_squads=int(row.on_duty_squads),
-        now=row.now,
-        duplicate_radius_m=row.duplicate_radius_m or 0,
-        duplicate_window_hours=row.duplicate_window_hours or 0,
+
+
+async def candidates(
+    session: AsyncSession,
+    *,
+    lon: float,
+    lat: float,
+    department: str,
+    domain: str,
+    path: list[str],
+    now: datetime,
+    zone: str,
+    max_position_age_s: float,
+) -> list[Candidate]:
+    rows = await session.execute(
+        CANDIDATES,
+        {
+            "lon": lon,
+            "lat": lat,
+            "department": department,
+            "domain": domain,
+            "path": path,
+            "now": now,
+            "zone": zone,
+            "max_age": max_position_age_s,
+        },
+    )
+    return [
+        Candidate(
+            squad_code=row.squad_code,
+            eligible=bool(row.eligible),
+            distance_m=float(row.distance_m),
+            open_clues=int(row.open_clues),
+            handles_domain=bool(row.handles_domain),
+            live_position=bool(row.live_position),
+        )
+        for row in rows
+    ]
+
+
+async def calendar_days(
+    session: AsyncSession, *, start: datetime, days: int
+) -> tuple[frozenset[date], frozenset[date]]:
+    """(holidays, adjusted working days) from `start` for `days` days."""
+    rows = await session.execute(
+        text(
+            "SELECT day, workday FROM holidays WHERE day >= CAST(:start AS date) - 1 "
+            "AND day <= CAST(:start AS date) + :days"
+        ),
+        {"start": start, "days": days},
+    )
+    found = [(row.day, row.workday) for row in rows]
+    return (
+        frozenset(day for day, workday in found if not workday),
+        frozenset(day for day, workday in found if workday),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from command_center.tabular import Row, parse_unique
+from command_center.tabular import Row, parse_bool, parse_unique
 
 COLUMNS = ("code", "name", "domain", "department", "legal_basis", "deadline_hours")
 OPTIONAL_COLUMNS = (
@@ -13,6 +13,10 @@ OPTIONAL_COLUMNS = (
     "duplicate_radius_m",
     "duplicate_window_hours",
     "keywords",
+    "accept_minutes",
+    "working_hours",
+    "verify_needs_photo",
+    "joint_departments",
 )
 DEFAULT_DUPLICATE_RADIUS_M = 50
 DEFAULT_DUPLICATE_WINDOW_HOURS = 24
@@ -31,6 +35,10 @@ class Matter:
     duplicate_radius_m: int = DEFAULT_DUPLICATE_RADIUS_M
     duplicate_window_hours: int = DEFAULT_DUPLICATE_WINDOW_HOURS
     keywords: str = ""
+    accept_minutes: int = 10
+    working_hours: bool = False
+    verify_needs_photo: bool = False
+    joint_departments: tuple[str, ...] = ()
 
 
 def parse_matters_csv(text: str) -> list[Matter]:
@@ -61,6 +69,12 @@ def _matter(row: Row) -> Matter:
             row, "duplicate_window_hours", minimum=0, default=DEFAULT_DUPLICATE_WINDOW_HOURS
         ),
         keywords=row.text("keywords", required=False),
+        accept_minutes=_whole(row, "accept_minutes", minimum=1, default=10),
+        working_hours=parse_bool(row.text("working_hours", required=False) or "false"),
+        verify_needs_photo=parse_bool(row.text("verify_needs_photo", required=False) or "false"),
+        joint_departments=tuple(
+            d.strip() for d in row.text("joint_departments", required=False).split(";") if d.strip()
+        ),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,22 +14,27 @@ from command_center.matters.model import Matter
 
 UPSERT = text("""
 INSERT INTO matters (code, name, domain, department, legal_basis, deadline_hours,
-                     penalty_standard, duplicate_radius_m, duplicate_window_hours, keywords)
+                     penalty_standard, duplicate_radius_m, duplicate_window_hours, keywords,
+                     accept_minutes, working_hours, verify_needs_photo, joint_departments)
 VALUES (:code, :name, :domain, :department, :legal_basis, :deadline_hours, :penalty_standard,
-        :duplicate_radius_m, :duplicate_window_hours, :keywords)
+        :duplicate_radius_m, :duplicate_window_hours, :keywords, :accept_minutes,
+        :working_hours, :verify_needs_photo, :joint_departments)
 ON CONFLICT (code) DO UPDATE SET
     name = EXCLUDED.name, domain = EXCLUDED.domain, department = EXCLUDED.department,
     legal_basis = EXCLUDED.legal_basis, deadline_hours = EXCLUDED.deadline_hours,
     penalty_standard = EXCLUDED.penalty_standard,
     duplicate_radius_m = EXCLUDED.duplicate_radius_m,
     duplicate_window_hours = EXCLUDED.duplicate_window_hours,
-    keywords = EXCLUDED.keywords, updated_at = now()
+    keywords = EXCLUDED.keywords, accept_minutes = EXCLUDED.accept_minutes,
+    working_hours = EXCLUDED.working_hours, verify_needs_photo = EXCLUDED.verify_needs_photo,
+    joint_departments = EXCLUDED.joint_departments, updated_at = now()
 RETURNING (xmax = 0) AS inserted
 """)
 
 COLUMNS = (
     "code, name, domain, department, legal_basis, deadline_hours, penalty_standard, "
-    "duplicate_radius_m, duplicate_window_hours, keywords"
+    "duplicate_radius_m, duplicate_window_hours, keywords, accept_minutes, working_hours, "
+    "verify_needs_photo, joint_departments"
 )
 
 
@@ -36,7 +42,8 @@ async def upsert(session: AsyncSession, matters: list[Matter]) -> tuple[int, int
     """Insert or update matters; returns (inserted, updated)."""
     inserted = 0
     for matter in matters:
-        result = await session.execute(UPSERT, asdict(matter))
+        values = asdict(matter) | {"joint_departments": list(matter.joint_departments)}
+        result = await session.execute(UPSERT, values)
         inserted += bool(result.scalar_one())
     return inserted, len(matters) - inserted
 
@@ -48,12 +55,18 @@ async def get(session: AsyncSession, code: str) -> Matter | None:
             {"code": code},
         )
     ).one_or_none()
-    return Matter(**row._mapping) if row else None
+    return _matter(row) if row else None
 
 
 async def list_all(session: AsyncSession) -> list[Matter]:
     rows = await session.execute(text(f"SELECT {COLUMNS} FROM matters ORDER BY code"))
-    return [Matter(**row._mapping) for row in rows]
+    return [_matter(row) for row in rows]
+
+
+def _matter(row: Any) -> Matter:
+    values = dict(row._mapping)
+    values["joint_departments"] = tuple(values["joint_departments"] or ())
+    return Matter(**values)
 
 
 async def replace_attributes(session: AsyncSession, definitions: list[AttributeDefinition]) -> int:

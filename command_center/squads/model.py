@@ -8,6 +8,7 @@ from command_center.tabular import Row, parse_bool, parse_unique
 from gis.crs import CoordinateError, check_lon_lat
 
 COLUMNS = ("code", "name", "department", "jurisdictions", "lon", "lat", "on_duty")
+OPTIONAL_COLUMNS = ("domains",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,7 @@ class Squad:
     lon: float
     lat: float
     on_duty: bool
+    domains: tuple[str, ...] = ()  # matter domains it handles; empty means all
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,9 @@ class SquadLine:
 
 def parse_squads_csv(text: str) -> list[SquadLine]:
     """All squads of a file (base position in WGS84), or ImportRefused listing bad lines."""
-    parsed = parse_unique(text, required=COLUMNS, build=_squad, key=lambda s: s.code)
+    parsed = parse_unique(
+        text, required=COLUMNS, optional=OPTIONAL_COLUMNS, build=_squad, key=lambda s: s.code
+    )
     return [SquadLine(line, squad) for line, squad in parsed]
 
 
@@ -52,6 +56,9 @@ def _squad(row: Row) -> Squad:
         lon=lon,
         lat=lat,
         on_duty=parse_bool(row.text("on_duty")),
+        domains=tuple(
+            d.strip() for d in row.text("domains", required=False).split(";") if d.strip()
+        ),
     )
 
 

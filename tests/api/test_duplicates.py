@@ -33,7 +33,8 @@ async def test_a_resident_a_grid_worker_and_a_camera_make_one_clue(
     original = first.json()[0]["service_request_id"]
     clue = await clue_of(client, operator, original)
     squad = live_server.token(Role.SQUAD, squad=clue["squad_code"])
-    async with listen(live_server.ws_url, squad) as ws:
+    async with listen(live_server.ws_url, squad, after=0) as ws:
+        await collect(ws, dispatched(original))  # everything up to the original's dispatch
         grid = await client.post(
             "/api/v1/clues",
             json={"matter_code": "CG-005", "lon": lon + 20 * METRES, "lat": lat},

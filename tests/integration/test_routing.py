@@ -4,8 +4,13 @@ import pytest
 
 from command_center.db.session import Database
 from command_center.dispatch import service as dispatch_service
+from command_center.dispatch.model import DispatchPolicy
+from command_center.dispatch.ranking import Weights
 from command_center.squads import service as squads_service
 from gis.crs import to_wgs84, wgs84_to_gcj02
+
+# Other tests leave open clues behind; these tests are about place and duty, not workload.
+DISTANCE_ONLY = DispatchPolicy(weights=Weights(per_open_clue=0.0))
 
 # A point well inside each district of the demo city (WGS84), 5–10 km from any border.
 INSIDE = {
@@ -97,7 +102,11 @@ async def test_the_nearest_on_duty_squad_wins_and_an_off_duty_one_is_skipped(
     at_ld03 = (119.7796, 28.3455)
     async with database.sessions() as session:
         off = await dispatch_service.route(
-            session=session, lon=at_ld03[0], lat=at_ld03[1], matter_code=STREET_STALLS
+            session=session,
+            lon=at_ld03[0],
+            lat=at_ld03[1],
+            matter_code=STREET_STALLS,
+            policy=DISTANCE_ONLY,
         )
     assert off.squad_code == "LD-02"  # the nearer of the two on duty
     async with database.transaction() as session:
@@ -105,7 +114,11 @@ async def test_the_nearest_on_duty_squad_wins_and_an_off_duty_one_is_skipped(
     try:
         async with database.sessions() as session:
             on = await dispatch_service.route(
-                session=session, lon=at_ld03[0], lat=at_ld03[1], matter_code=STREET_STALLS
+                session=session,
+                lon=at_ld03[0],
+                lat=at_ld03[1],
+                matter_code=STREET_STALLS,
+                policy=DISTANCE_ONLY,
             )
         assert on.squad_code == "LD-03"
         assert on.distance_m is not None and on.distance_m < off.distance_m  # type: ignore[operator]

@@ -58,9 +58,11 @@ CREATE TABLE device_positions (
     battery            real,
     accuracy           real,
     jurisdiction_code  text REFERENCES jurisdictions (code),
-    jurisdiction_path  text[] NOT NULL DEFAULT '{}'
+    jurisdiction_path  text[] NOT NULL DEFAULT '{}',
+    -- who sees it: the point's jurisdiction path and those the device's squad serves
+    scope_path         text[] NOT NULL DEFAULT '{}'
 );
-CREATE INDEX device_positions_path_gin ON device_positions USING gin (jurisdiction_path);
+CREATE INDEX device_positions_scope_gin ON device_positions USING gin (scope_path);
 
 CREATE TABLE recordings (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

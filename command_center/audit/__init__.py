@@ -1,0 +1,1 @@
+"""The record: the event log as a hash chain, and its verification."""

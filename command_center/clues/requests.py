@@ -1,0 +1,206 @@
+"""Holds (挂账) and extensions (延期): a squad asks, a supervisor decides.
+
+A clue on hold does not run down its deadline: its timers pause and, when the hold ends,
+the deadline moves by the time spent on hold. An approved extension moves the deadline
+and the ladder by its hours. Everything is recorded as events.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from command_center.auth.model import Principal, Role
+from command_center.clues import service as clue_service
+from command_center.clues import timers
+from command_center.clues.events import identity_of
+from command_center.clues.model import ClueRecord, State
+from command_center.errors import Conflict, Forbidden, InvalidInput, NotFound
+from command_center.realtime import outbox
+from command_center.realtime.events import PendingEvent, iso_utc
+from command_center.supervision.ladder import Rung
+
+KINDS = ("hold", "extension")
+WORKING = frozenset({State.DISPATCHED, State.ACCEPTED, State.ON_SCENE})
+DECIDERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+LADDER = (Rung.REMINDER.value, Rung.SUPERVISION.value, Rung.ESCALATION.value)
+
+
+async def ask(
+    *,
+    session: AsyncSession,
+    clue_id: int,
+    kind: str,
+    hours: int | None,
+    note: str,
+    by: Principal,
+) -> int:
+    """The assigned squad asks for a hold or an extension (`hours`); returns its id."""
+    clue = await clue_service.lock(session=session, clue_id=clue_id)
+    if by.role is not Role.SQUAD or by.squad != clue.squad_code:
+        raise Forbidden("only the squad the clue is assigned to may ask")
+    if kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
+    if kind == "extension" and not hours:
+        raise InvalidInput("an extension needs `hours`")
+    if not note.strip():
+        raise InvalidInput("say why in `note`")
+    if clue.state not in WORKING:
+        raise Conflict(f"a {kind} can be asked while the clue is being handled, not {clue.state}")
+    pending = await session.execute(
+        text("SELECT 1 FROM clue_requests WHERE clue_id = :c AND kind = :k AND state = 'pending'"),
+        {"c": clue.id, "k": kind},
+    )
+    if pending.first():
+        raise Conflict(f"a {kind} request for this clue is already waiting for a decision")
+    request_id = int(
+        (
+            await session.execute(
+                text(
+                    "INSERT INTO clue_requests (clue_id, kind, hours, note, requested_by) "
+                    "VALUES (:c, :k, :h, :n, CAST(:by AS jsonb)) RETURNING id"
+                ),
+                {
+                    "c": clue.id,
+                    "k": kind,
+                    "h": hours,
+                    "n": note.strip(),
+                    "by": json.dumps(by.as_actor()),
+                },
+            )
+        ).scalar_one()
+    )
+    await _event(
+        session,
+        clue,
+        f"clue.{kind}_requested",
+        by,
+        request_id=request_id,
+        hours=hours,
+        note=note.strip(),
+    )
+    return request_id
+
+
+async def decide(
+    *,
+    session: AsyncSession,
+    clue_id: int,
+    request_id: int,
+    approve: bool,
+    note: str | None,
+    by: Principal,
+    now: datetime,
+) -> None:
+    """A supervisor approves or refuses a pending request."""
+    if by.role not in DECIDERS:
+        raise Forbidden("holds and extensions are decided by a supervisor")
+    clue = await clue_service.lock(session=session, clue_id=clue_id)
+    if not by.sees_clue(jurisdiction_path=clue.jurisdiction_path, squad_codes=()):
+        raise Forbidden(f"clue {clue_id} is outside your scope")
+    row = (
+        await session.execute(
+            text(
+                "SELECT kind, hours, state FROM clue_requests WHERE id = :id AND clue_id = :c "
+                "FOR UPDATE"
+            ),
+            {"id": request_id, "c": clue.id},
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no request {request_id} on clue {clue_id}")
+    if row.state != "pending":
+        raise Conflict(f"request {request_id} was already {row.state}")
+    await session.execute(
+        text(
+            "UPDATE clue_requests SET state = :s, decided_by = CAST(:by AS jsonb), "
+            "decision_note = :n, decided_at = :now WHERE id = :id"
+        ),
+        {
+            "s": "approved" if approve else "refused",
+            "by": json.dumps(by.as_actor()),
+            "n": note,
+            "now": now,
+            "id": request_id,
+        },
+    )
+    if approve and row.kind == "hold":
+        await session.execute(
+            text("UPDATE clues SET on_hold_since = :now WHERE id = :id"),
+            {"now": now, "id": clue.id},
+        )
+        await timers.pause(session, clue.id, now)
+    if approve and row.kind == "extension":
+        await _extend(session, clue, timedelta(hours=row.hours))
+    verdict = "approved" if approve else "refused"
+    await _event(
+        session,
+        clue,
+        f"clue.{row.kind}_{verdict}",
+        by,
+        request_id=request_id,
+        hours=row.hours,
+        note=note,
+    )
+
+
+async def resume(*, session: AsyncSession, clue_id: int, by: Principal, now: datetime) -> None:
+    """End a hold: the deadline moves by the time on hold and the timers run again."""
+    clue = await clue_service.lock(session=session, clue_id=clue_id)
+    if by.role not in DECIDERS | {Role.OPERATOR} and not (
+        by.role is Role.SQUAD and by.squad == clue.squad_code
+    ):
+        raise Forbidden("only the squad, an operator or a supervisor may end a hold")
+    since = (
+        await session.execute(
+            text("SELECT on_hold_since FROM clues WHERE id = :id"), {"id": clue.id}
+        )
+    ).scalar_one()
+    if since is None:
+        raise Conflict(f"clue {clue_id} is not on hold")
+    held = now - since
+    await session.execute(
+        text("UPDATE clues SET on_hold_since = NULL, deadline = deadline + :held WHERE id = :id"),
+        {"held": held, "id": clue.id},
+    )
+    await timers.resume(session, clue.id, now)
+    await _event(
+        session, clue, "clue.hold_ended", by, held_minutes=round(held.total_seconds() / 60)
+    )
+
+
+async def _extend(session: AsyncSession, clue: ClueRecord, by: timedelta) -> None:
+    await session.execute(
+        text("UPDATE clues SET deadline = deadline + :by WHERE id = :id"),
+        {"by": by, "id": clue.id},
+    )
+    await timers.shift(session, clue.id, by, LADDER)
+
+
+async def _event(
+    session: AsyncSession, clue: ClueRecord, kind: str, by: Principal, **data: object
+) -> None:
+    deadline = (
+        await session.execute(text("SELECT deadline FROM clues WHERE id = :id"), {"id": clue.id})
+    ).scalar_one()
+    await outbox.record(
+        session,
+        [
+            PendingEvent(
+                type=kind,
+                clue_id=clue.id,
+                jurisdiction_path=clue.jurisdiction_path,
+                squad_codes=(clue.squad_code,) if clue.squad_code else (),
+                data={
+                    **identity_of(clue),
+                    **data,
+                    "squad_code": clue.squad_code,
+                    "deadline": iso_utc(deadline) if deadline else None,
+                    "by": by.as_actor(),
+                },
+            )
+        ],
+    )

@@ -1,0 +1,60 @@
+"""Keeping a clue's timers in step with its life cycle (called by the clue services)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from command_center.clues import timers
+from command_center.clues.model import State
+from command_center.dispatch.model import Route
+from command_center.supervision.ladder import FRACTION, Rung, schedule
+
+# Past these states no rung of the ladder applies any more.
+LADDER_ENDS = frozenset(
+    {
+        State.HANDLED,
+        State.VERIFIED,
+        State.CLOSED,
+        State.CANCELLED,
+        State.DUPLICATE,
+        State.RETURNED,
+        State.RECEIVED,
+        State.REOPENED,
+    }
+)
+
+
+async def on_dispatched(
+    session: AsyncSession,
+    clue_id: int,
+    *,
+    at: datetime,
+    deadline: datetime | None,
+    accept_minutes: int,
+    route: Route | None = None,
+) -> None:
+    """A (new) squad has the clue: the accept clock and the ladder start now. For a
+    matter counted in working hours the rungs are placed in working time too."""
+    await session.execute(
+        text("UPDATE clues SET dispatched_at = :at WHERE id = :id"), {"at": at, "id": clue_id}
+    )
+    if deadline is None:
+        return
+    due = schedule(dispatched_at=at, deadline=deadline, accept_minutes=accept_minutes)
+    if route is not None and route.calendar is not None and route.deadline_hours:
+        for rung, fraction in FRACTION.items():
+            due[rung] = route.calendar.add(at, route.deadline_hours * fraction)
+    await timers.arm(session, clue_id, {rung.value: when for rung, when in due.items()})
+
+
+async def on_state(session: AsyncSession, clue_id: int, state: State) -> None:
+    """Retire the timers a new state makes pointless."""
+    if state is State.ACCEPTED:
+        await timers.disarm(
+            session, clue_id, outcome="accepted", kinds=(Rung.ACCEPT_TIMEOUT.value,)
+        )
+    elif state in LADDER_ENDS:
+        await timers.disarm(session, clue_id, outcome=f"clue {state.value}")

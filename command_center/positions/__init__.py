@@ -1,0 +1,1 @@
+"""Where the squads are: members and their devices, positions from OsmAnd-protocol trackers."""

@@ -1,0 +1,1 @@
+"""Deadlines and the supervision ladder: reminders, supervision orders, escalation."""

@@ -1,0 +1,275 @@
+"""Live video over HTTP: WHIP ingest (RFC 9725), WHEP viewing, and `/api/v1/streams`.
+
+WHIP and WHEP take an SDP offer (`Content-Type: application/sdp`) and answer `201 Created`
+with the SDP answer and a `Location` of the session; `DELETE` on it ends the session.
+Answers carry every candidate (no trickle), so `PATCH` is `405`. Errors are JSON:
+401/403 for tokens, 415 for another content type, 400 for a body that is not a usable
+offer, 404 for an unknown stream or session, 503 at a stream or viewer limit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from command_center.auth.model import DEVICE_ID_PATTERN
+from command_center.clues.schemas import ClueOut
+from command_center.errors import InvalidInput
+from command_center.telemetry.dependencies import AnyPrincipal
+from command_center.telemetry.schemas import PositionOut
+from command_center.video import recordings
+from command_center.video import service as video_service
+from command_center.video.schemas import (
+    EvidenceOut,
+    RecordingIn,
+    RecordingOut,
+    SnapshotIn,
+    StreamOut,
+    VideoClueIn,
+    VideoClueOut,
+)
+from feeds.video.model import StreamStatus
+from feeds.video.sdp import MAX_OFFER_BYTES, Purpose, parse_offer
+from feeds.video.streams import VideoServer
+
+router = APIRouter(tags=["video"])
+
+SDP = "application/sdp"
+PAGES = FilePath(__file__).parent / "pages"
+StreamName = Annotated[str, Path(pattern=DEVICE_ID_PATTERN, description="Stream = device id")]
+SessionId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+SDP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: {"content": {SDP: {}}, "description": "The SDP answer; `Location` names the session"},
+    415: {"description": "The body must be application/sdp"},
+}
+
+
+def _video(request: Request) -> VideoServer:
+    video: VideoServer = request.app.state.video
+    return video
+
+
+# --- WHIP ----------------------------------------------------------------------------------
+
+
+@router.post("/whip/{stream}", status_code=201, response_class=Response, responses=SDP_RESPONSES)
+async def whip_publish(stream: StreamName, request: Request, by: AnyPrincipal) -> Response:
+    """Publish a device's camera (its own stream, `/whip/<device id>`). A second session
+    for the same stream replaces the first: the device reconnected."""
+    video_service.may_publish(by=by, stream=stream)
+    refused = _not_sdp(request)
+    if refused is not None:
+        return refused
+    offer = parse_offer(await _body(request), Purpose.PUBLISH)
+    session = await video_service.publish(
+        database=request.app.state.database,
+        video=_video(request),
+        by=by,
+        stream=stream,
+        offer=offer,
+    )
+    return _created(request, f"/whip/{stream}/sessions/{session.id}", session.answer)
+
+
+@router.delete("/whip/{stream}/sessions/{session_id}")
+async def whip_end(
+    stream: StreamName, session_id: SessionId, request: Request, by: AnyPrincipal
+) -> Response:
+    """End publishing; the stream ends for its viewers (`stream.ended`)."""
+    video_service.end_publishing(video=_video(request), by=by, stream=stream, session_id=session_id)
+    return Response(status_code=200)
+
+
+@router.patch("/whip/{stream}/sessions/{session_id}", status_code=405)
+async def whip_patch(stream: StreamName, session_id: SessionId) -> Response:
+    """Trickle ICE and ICE restarts are not supported (RFC 9725 section 4.3): 405."""
+    return _no_trickle()
+
+
+@router.options("/whip/{stream}", status_code=204)
+async def whip_options(stream: StreamName) -> Response:
+    return Response(status_code=204, headers={"Accept-Post": SDP, "Allow": "OPTIONS, POST"})
+
+
+# --- WHEP ----------------------------------------------------------------------------------
+
+
+@router.post("/whep/{stream}", status_code=201, response_class=Response, responses=SDP_RESPONSES)
+async def whep_watch(stream: StreamName, request: Request, by: AnyPrincipal) -> Response:
+    """Watch a live stream in your scope: the camera's own frames, relayed, not transcoded."""
+    video_service.visible(video=_video(request), by=by, stream=stream)
+    refused = _not_sdp(request)
+    if refused is not None:
+        return refused
+    offer = parse_offer(await _body(request), Purpose.WATCH)
+    session = await video_service.watch(video=_video(request), by=by, stream=stream, offer=offer)
+    return _created(request, f"/whep/{stream}/sessions/{session.id}", session.answer)
+
+
+@router.delete("/whep/{stream}/sessions/{session_id}")
+async def whep_end(
+    stream: StreamName, session_id: SessionId, request: Request, by: AnyPrincipal
+) -> Response:
+    video_service.end_viewing(video=_video(request), by=by, stream=stream, session_id=session_id)
+    return Response(status_code=200)
+
+
+@router.patch("/whep/{stream}/sessions/{session_id}", status_code=405)
+async def whep_patch(stream: StreamName, session_id: SessionId) -> Response:
+    """Trickle ICE and ICE restarts are not supported: 405."""
+    return _no_trickle()
+
+
+@router.options("/whep/{stream}", status_code=204)
+async def whep_options(stream: StreamName) -> Response:
+    return Response(status_code=204, headers={"Accept-Post": SDP, "Allow": "OPTIONS, POST"})
+
+
+# --- the stream API --------------------------------------------------------------------------
+
+
+@router.get("/api/v1/streams", response_model=list[StreamOut])
+async def list_streams(request: Request, by: AnyPrincipal) -> list[StreamOut]:
+    """Live streams in the caller's scope, with each device's last position and where to
+    watch it (`whep`)."""
+    statuses = video_service.visible_streams(video=_video(request), by=by)
+    return await _described(request, statuses)
+
+
+@router.get("/api/v1/streams/{stream}", response_model=StreamOut)
+async def get_stream(stream: StreamName, request: Request, by: AnyPrincipal) -> StreamOut:
+    status = video_service.visible(video=_video(request), by=by, stream=stream)
+    [described] = await _described(request, [status])
+    return described
+
+
+@router.post("/api/v1/streams/{stream}/snapshot", status_code=201, response_model=EvidenceOut)
+async def take_snapshot(
+    stream: StreamName, body: SnapshotIn, request: Request, by: AnyPrincipal
+) -> EvidenceOut:
+    """Take a frame now and attach it to a clue as a JPEG (`clue.evidence_added`, with its
+    SHA-256, the device, the time and the device's position)."""
+    state = request.app.state
+    evidence = await video_service.snapshot_to_clue(
+        database=state.database,
+        store=state.media,
+        video=_video(request),
+        by=by,
+        stream=stream,
+        clue_id=body.clue_id,
+        note=body.note,
+    )
+    return EvidenceOut.of(evidence)
+
+
+@router.post("/api/v1/streams/{stream}/clues", status_code=201, response_model=VideoClueOut)
+async def report_from_video(
+    stream: StreamName, body: VideoClueIn, request: Request, by: AnyPrincipal
+) -> VideoClueOut:
+    """Report a clue seen on a live view (operators): registered and dispatched like any
+    clue (channel `video`), with the current frame as its first evidence."""
+    state = request.app.state
+    made = await video_service.clue_from_video(
+        database=state.database,
+        store=state.media,
+        video=_video(request),
+        by=by,
+        stream=stream,
+        report=body,
+        zone=state.settings.zone,
+        code_prefix=state.settings.public_code_prefix,
+    )
+    return VideoClueOut(clue=ClueOut.of(made.clue), evidence=EvidenceOut.of(made.evidence))
+
+
+@router.post("/api/v1/streams/{stream}/recording", status_code=201, response_model=RecordingOut)
+async def start_recording(
+    stream: StreamName, request: Request, by: AnyPrincipal, body: RecordingIn | None = None
+) -> RecordingOut:
+    """Start recording the stream to RECORDINGS_DIR (for a clue, if `clue_id` is given)."""
+    state = request.app.state
+    recorder = await recordings.start(
+        database=state.database,
+        video=_video(request),
+        by=by,
+        stream=stream,
+        clue_id=body.clue_id if body else None,
+        directory=state.settings.recordings_dir,
+    )
+    return RecordingOut(stream=stream, file=recorder.path.name, started_at=recorder.started_at)
+
+
+@router.delete("/api/v1/streams/{stream}/recording", response_model=RecordingOut)
+async def stop_recording(stream: StreamName, request: Request, by: AnyPrincipal) -> RecordingOut:
+    """Stop recording; the answer carries the file's SHA-256, also in the event log."""
+    result = await recordings.stop(video=_video(request), by=by, stream=stream)
+    return RecordingOut.finished(stream, result)
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@router.get("/video/publish", response_class=HTMLResponse, include_in_schema=False)
+async def publish_page() -> HTMLResponse:
+    """A WHIP publisher for a browser: `/video/publish#stream=<id>&token=<device token>`."""
+    return HTMLResponse((PAGES / "publish.html").read_text("utf-8"))
+
+
+@router.get("/video/watch", response_class=HTMLResponse, include_in_schema=False)
+async def watch_page() -> HTMLResponse:
+    """A WHEP viewer: `/video/watch#stream=<id>&token=<operator token>`."""
+    return HTMLResponse((PAGES / "watch.html").read_text("utf-8"))
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _not_sdp(request: Request) -> Response | None:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == SDP:
+        return None
+    return JSONResponse(
+        {"error": "unsupported_media_type", "detail": f"send the SDP offer as {SDP}"},
+        status_code=415,
+        headers={"Accept-Post": SDP},
+    )
+
+
+async def _body(request: Request) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_OFFER_BYTES:
+            raise InvalidInput(f"the SDP offer is larger than {MAX_OFFER_BYTES // 1024} KiB")
+    return bytes(body)
+
+
+def _created(request: Request, location: str, answer: str) -> Response:
+    response = Response(
+        content=answer, status_code=201, media_type=SDP, headers={"Location": location}
+    )
+    for link in request.app.state.ice_servers.link_headers():
+        response.headers.append("Link", link)
+    return response
+
+
+def _no_trickle() -> Response:
+    return JSONResponse(
+        {
+            "error": "method_not_allowed",
+            "detail": "trickle ICE and ICE restarts are not supported; the answer carries "
+            "every candidate",
+        },
+        status_code=405,
+        headers={"Allow": "DELETE"},
+    )
+
+
+async def _described(request: Request, statuses: list[StreamStatus]) -> list[StreamOut]:
+    found = await video_service.positions(database=request.app.state.database, statuses=statuses)
+    return [
+        StreamOut.of(s, PositionOut.of(p) if (p := found.get(s.name)) else None) for s in statuses
+    ]

@@ -1,0 +1,170 @@
+"""Request and response shapes of the stream API. Positions: WGS84 unless `crs` says gcj02."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from command_center.clues.model import MAX_DESCRIPTION
+from command_center.clues.schemas import ClueOut
+from command_center.evidence.model import Evidence
+from command_center.telemetry.schemas import Location, PositionOut
+from feeds.video.model import StreamStatus
+from feeds.video.recorder import RecordingResult
+
+
+class DeviceRef(BaseModel):
+    id: str
+    kind: str
+    squad_code: str | None
+    label: str
+
+
+class RecordingState(BaseModel):
+    file: str
+    since: datetime
+
+
+class StreamOut(BaseModel):
+    name: str
+    device: DeviceRef
+    state: Literal["connecting", "live", "reconnecting", "ended"]
+    connected: bool = Field(description="Whether media is flowing from the device now")
+    video_codec: str | None
+    audio_codec: str | None
+    live_since: datetime | None
+    viewers: int
+    recording: RecordingState | None
+    position: PositionOut | None = Field(description="The device's last reported position")
+    whep: str = Field(description="POST an SDP offer here to watch (WHEP)")
+
+    @classmethod
+    def of(cls, status: StreamStatus, position: PositionOut | None) -> StreamOut:
+        owner = status.owner
+        recording = (
+            RecordingState(file=status.recording_file, since=status.recording_since)
+            if status.recording_file and status.recording_since
+            else None
+        )
+        return cls(
+            name=status.name,
+            device=DeviceRef(
+                id=owner.device_id, kind=owner.kind, squad_code=owner.squad_code, label=owner.label
+            ),
+            state=status.state.value,
+            connected=status.connected,
+            video_codec=status.video_codec,
+            audio_codec=status.audio_codec,
+            live_since=status.live_since,
+            viewers=status.viewers,
+            recording=recording,
+            position=position,
+            whep=f"/whep/{status.name}",
+        )
+
+
+class SnapshotIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    clue_id: int = Field(ge=1, description="The clue the snapshot is evidence of")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class FrameMark(BaseModel):
+    """Where in the picture the operator pointed: fractions of width and height from the
+    top left corner."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    x: float = Field(ge=0, le=1, allow_inf_nan=False)
+    y: float = Field(ge=0, le=1, allow_inf_nan=False)
+
+
+class VideoClueIn(BaseModel):
+    """A clue an operator marks on a live view. Without lon/lat, the device's last
+    reported position is used."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    matter_code: str = Field(min_length=1, max_length=64)
+    lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    crs: Literal["wgs84", "gcj02"] = "wgs84"
+    description: str = Field(default="", max_length=MAX_DESCRIPTION)
+    mark: FrameMark | None = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> VideoClueIn:
+        if (self.lon is None) != (self.lat is None):
+            raise ValueError("give both lon and lat, or neither (the device's position is used)")
+        return self
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    clue_id: int
+    kind: str
+    media_type: str
+    sha256: str
+    size_bytes: int
+    taken_at: datetime | None
+    device_id: str | None
+    location: Location | None
+    note: str | None
+
+    @classmethod
+    def of(cls, evidence: Evidence) -> EvidenceOut:
+        location = (
+            Location(lon=evidence.lon, lat=evidence.lat)
+            if evidence.lon is not None and evidence.lat is not None
+            else None
+        )
+        return cls(
+            id=evidence.id,
+            clue_id=evidence.clue_id,
+            kind=evidence.kind.value,
+            media_type=evidence.media_type,
+            sha256=evidence.sha256,
+            size_bytes=evidence.size_bytes,
+            taken_at=evidence.taken_at,
+            device_id=evidence.device_id,
+            location=location,
+            note=evidence.note,
+        )
+
+
+class VideoClueOut(BaseModel):
+    clue: ClueOut
+    evidence: EvidenceOut
+
+
+class RecordingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    clue_id: int | None = Field(default=None, ge=1, description="Record as evidence of a clue")
+
+
+class RecordingOut(BaseModel):
+    stream: str
+    file: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    sha256: str | None = None
+    size_bytes: int | None = None
+    frames: int | None = None
+    reason: str | None = Field(default=None, description="Why it ended")
+
+    @classmethod
+    def finished(cls, stream: str, result: RecordingResult) -> RecordingOut:
+        return cls(
+            stream=stream,
+            file=result.path.name,
+            started_at=result.started_at,
+            ended_at=result.ended_at,
+            sha256=result.sha256,
+            size_bytes=result.size_bytes,
+            frames=result.frames,
+            reason=result.reason,
+        )
