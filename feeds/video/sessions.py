@@ -30,7 +30,7 @@ from feeds.video.frames import EncodedFrame
 from feeds.video.relay import Relay, RelayTrack
 from feeds.video.sdp import MEDIA_KINDS, answer_codec
 
-KEYFRAME_REQUEST_INTERVAL = 0.25  # seconds between two keyframe requests to a publisher
+KEYFRAME_RETRY = 0.5  # seconds before an unanswered keyframe request is repeated
 NEGOTIATION_ERRORS = (ValueError, InvalidAccessError, InvalidStateError, OperationError)
 
 
@@ -61,23 +61,26 @@ class PublisherSession(Session):
     codecs: dict[str, RTCRtpCodecParameters] = field(default_factory=dict)
     receivers: dict[str, RTCRtpReceiver] = field(default_factory=dict)
     last_frame: float | None = None
-    _last_keyframe_request: float = 0.0
+    _keyframe_requested: float | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def request_keyframe(self) -> None:
-        """Ask the camera for a keyframe, at most every KEYFRAME_REQUEST_INTERVAL."""
+        """Ask the camera for a keyframe (RTCP PLI), unless one was asked for less than
+        KEYFRAME_RETRY ago and has not come yet: the one coming serves every asker."""
         receiver = self.receivers.get("video")
         now = time.monotonic()
-        if (
-            receiver is None
-            or self.closing
-            or now - self._last_keyframe_request < (KEYFRAME_REQUEST_INTERVAL)
-        ):
+        pending = self._keyframe_requested
+        if receiver is None or self.closing:
             return
-        self._last_keyframe_request = now
+        if pending is not None and now - pending < KEYFRAME_RETRY:
+            return
+        self._keyframe_requested = now
         task = asyncio.create_task(tap.request_keyframe(receiver))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def keyframe_arrived(self) -> None:
+        self._keyframe_requested = None
 
 
 @dataclass(eq=False)

@@ -322,6 +322,8 @@ class VideoServer:
         if stream is None or stream.publisher is not session:
             return
         session.last_frame = frame.arrived
+        if frame.keyframe and frame.kind == "video":
+            session.keyframe_arrived()
         stream.relays[frame.kind].publish(frame)
 
     def _publisher_state(self, stream: Stream, session: PublisherSession) -> None:
