@@ -128,10 +128,19 @@ async def load_demo_city(*, env: Mapping[str, str], cwd: Path) -> None:
 async def _without_duplicate_linking(database_url: str) -> None:
     """The bench measures dispatch: random tips that land within a matter's duplicate
     radius of an earlier one would be linked instead of dispatched, so linking is off in
-    the bench's own database (and only there)."""
+    the bench's own database (and only there); earlier runs' clues are cancelled."""
     conninfo = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
     async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
         await conn.execute("UPDATE matters SET duplicate_radius_m = 0")
+        # Earlier runs leave thousands of open clues per squad, which no real squad has;
+        # each run starts with empty workloads (only in the bench's own database).
+        await conn.execute(
+            "UPDATE clues SET state = 'cancelled' "
+            "WHERE state IN ('received', 'dispatched', 'accepted', 'on_scene')"
+        )
+        await conn.execute(
+            "UPDATE timers SET fired_at = now(), outcome = 'bench reset' WHERE fired_at IS NULL"
+        )
 
 
 async def mint_token(*, env: Mapping[str, str], cwd: Path, squad: str | None) -> str:

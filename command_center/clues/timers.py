@@ -12,14 +12,29 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+ARM = text("""
+WITH retired AS (
+    UPDATE timers SET fired_at = now(), outcome = 'superseded'
+    WHERE clue_id = :clue AND fired_at IS NULL
+),
+stamped AS (
+    UPDATE clues SET dispatched_at = :at WHERE id = :clue
+)
+INSERT INTO timers (clue_id, kind, due_at)
+SELECT :clue, t.kind, t.due_at
+FROM unnest(CAST(:kinds AS text[]), CAST(:dues AS timestamptz[])) AS t(kind, due_at)
+""")
 
-async def arm(session: AsyncSession, clue_id: int, due: dict[str, datetime]) -> None:
-    await disarm(session, clue_id, outcome="superseded")
-    for kind, at in due.items():
-        await session.execute(
-            text("INSERT INTO timers (clue_id, kind, due_at) VALUES (:clue, :kind, :at)"),
-            {"clue": clue_id, "kind": kind, "at": at},
-        )
+
+async def arm(
+    session: AsyncSession, clue_id: int, *, at: datetime, due: dict[str, datetime]
+) -> None:
+    """Note the dispatch time and replace the clue's unfired timers, in one statement
+    (intake is the hot path)."""
+    await session.execute(
+        ARM,
+        {"clue": clue_id, "at": at, "kinds": list(due), "dues": list(due.values())},
+    )
 
 
 async def disarm(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.clues import timers
@@ -38,16 +37,14 @@ async def on_dispatched(
 ) -> None:
     """A (new) squad has the clue: the accept clock and the ladder start now. For a
     matter counted in working hours the rungs are placed in working time too."""
-    await session.execute(
-        text("UPDATE clues SET dispatched_at = :at WHERE id = :id"), {"at": at, "id": clue_id}
-    )
     if deadline is None:
+        await timers.arm(session, clue_id, at=at, due={})
         return
     due = schedule(dispatched_at=at, deadline=deadline, accept_minutes=accept_minutes)
     if route is not None and route.calendar is not None and route.deadline_hours:
         for rung, fraction in FRACTION.items():
             due[rung] = route.calendar.add(at, route.deadline_hours * fraction)
-    await timers.arm(session, clue_id, {rung.value: when for rung, when in due.items()})
+    await timers.arm(session, clue_id, at=at, due={rung.value: when for rung, when in due.items()})
 
 
 async def on_state(session: AsyncSession, clue_id: int, state: State) -> None:

@@ -56,10 +56,11 @@ async def create_request(
         if form.device_id:
             checks.append((f"device:{form.device_id}", limits.resident))
         await enforce(limiter, checks, "reports from this device or address")
-    if await matters_service.get(session=session, code=form.service_code) is None:
-        raise UnknownMatter(f"unknown service_code {form.service_code!r}")
     definitions = await matters_service.attributes(session=session, matter_code=form.service_code)
-    answers = check_answers(definitions, attribute_answers(items))
+    given = attribute_answers(items)
+    if given and not definitions and not await _known(session, form.service_code):
+        raise UnknownMatter(f"unknown service_code {form.service_code!r}")
+    answers = check_answers(definitions, given)  # an unknown matter is refused by intake
     lon, lat, approximate = await _position(session, form)
     submission = form.submission(
         lon=lon, lat=lat, approximate=approximate, attributes=answers, api_key_id=api_key_id
@@ -80,3 +81,7 @@ async def _position(session: AsyncSession, form: RequestForm) -> tuple[float, fl
         )
     _, lon, lat = found
     return lon, lat, True
+
+
+async def _known(session: AsyncSession, service_code: str) -> bool:
+    return await matters_service.get(session=session, code=service_code) is not None
