@@ -119,6 +119,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(run=_audit_verify)
 
+    webhook = commands.add_parser("webhook", help="signed webhooks").add_subparsers(
+        dest="webhook_command", required=True, metavar="ACTION"
+    )
+    hook_add = webhook.add_parser("add", help="subscribe a URL; prints its secret last")
+    hook_add.add_argument("url")
+    hook_add.add_argument(
+        "--types", nargs="*", default=[], help="event types to send (clue.* prefixes; default all)"
+    )
+    hook_add.set_defaults(run=_webhook_add)
+
     token = commands.add_parser("token", help="print a signed bearer token")
     token.add_argument("--role", required=True, choices=[r.value for r in TOKEN_ROLES])
     token.add_argument(
@@ -366,6 +376,16 @@ def _audit_verify(args: argparse.Namespace) -> None:
     print(f"audit: {result}")
     if not result.intact:
         raise SystemExit(1)
+
+
+def _webhook_add(args: argparse.Namespace) -> None:
+    from command_center.notifications import webhooks
+
+    async def work(session: AsyncSession) -> str:
+        hook_id, secret = await webhooks.add(session=session, url=args.url, event_types=args.types)
+        return f"webhook {hook_id} for {args.url}; its signing secret (shown once):\n{secret}"
+
+    print(_with_session(work))
 
 
 def _token(args: argparse.Namespace) -> None:

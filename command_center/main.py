@@ -23,6 +23,7 @@ from command_center.dispatch.ranking import Weights
 from command_center.evidence.storage import DirectoryStore
 from command_center.health.router import router as health_router
 from command_center.logs import install_redaction
+from command_center.notifications.webhooks import WebhookDeliverer
 from command_center.open311.formats import open311_errors
 from command_center.open311.intake import Limits
 from command_center.open311.router import router as open311_router
@@ -142,9 +143,14 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             database=database, clock=clock, poll_seconds=settings.scheduler_poll_seconds
         )
         await scheduler.start()
+        webhooks = WebhookDeliverer(
+            database=database, clock=clock, poll_seconds=settings.outbox_poll_seconds
+        )
+        await webhooks.start()
         try:
             yield
         finally:
+            await webhooks.stop()
             await scheduler.stop()
             await video.close()  # every peer connection closed, recordings finished
             await telemetry_bus.stop()

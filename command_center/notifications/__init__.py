@@ -1,0 +1,1 @@
+"""Notification channels beyond the websocket: signed webhooks now, SMS or chat later."""

@@ -1,0 +1,43 @@
+"""What a notification channel is, and how webhook bodies are signed. No I/O.
+
+A channel receives committed events in id order and delivers them somewhere; it must be
+idempotent per event id, since delivery is at least once. Webhook bodies carry the
+event exactly as the websocket does; `X-Command-Center-Signature: sha256=<hex>` is the
+HMAC-SHA256 of the raw body with the webhook's secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from typing import Protocol
+
+from command_center.realtime.events import Event
+
+SIGNATURE_HEADER = "X-Command-Center-Signature"
+MAX_BACKOFF_SECONDS = 3600
+
+
+class Channel(Protocol):
+    async def deliver(self, events: Sequence[Event]) -> int:
+        """Deliver events in order; returns how many were delivered before a failure."""
+        ...
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def wants(event_types: Sequence[str], event_type: str) -> bool:
+    """Empty means every type; `clue.*` matches a prefix."""
+    if not event_types:
+        return True
+    return any(
+        event_type == t or (t.endswith("*") and event_type.startswith(t[:-1])) for t in event_types
+    )
+
+
+def backoff_seconds(failures: int) -> int:
+    """5 s, 10 s, 20 s … at most an hour between attempts."""
+    return int(min(MAX_BACKOFF_SECONDS, 5 * 2 ** max(failures - 1, 0)))

@@ -1,0 +1,101 @@
+"""Signed webhooks: every event in order, signed, retried with backoff after a failure,
+each attempt in the delivery log."""
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from command_center.db.session import Database
+from command_center.notifications import webhooks
+from command_center.notifications.model import SIGNATURE_HEADER, backoff_seconds, sign, wants
+from tests.conftest import LiveServer
+from tests.support import tip_id
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, Any], str, bytes]] = []
+        self.status = 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append(
+                    (json.loads(body), self.headers.get(SIGNATURE_HEADER, ""), body)
+                )
+                self.send_response(receiver.status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.server.shutdown()
+
+
+def test_type_filters_and_backoff() -> None:
+    assert wants([], "clue.closed")
+    assert wants(["clue.*"], "clue.closed") and not wants(["stream.*"], "clue.closed")
+    assert [backoff_seconds(n) for n in (1, 2, 3)] == [5, 10, 20]
+    assert backoff_seconds(50) == 3600
+
+
+async def test_events_arrive_signed_and_a_failure_is_retried_later(
+    live_server: LiveServer, client: httpx.AsyncClient, database: Database, receiver: Receiver
+) -> None:
+    async with database.transaction() as session:
+        hook_id, secret = await webhooks.add(
+            session=session, url=receiver.url, event_types=["clue.dispatched"]
+        )
+    first = await tip_id(client)
+    await _until(lambda: len(receiver.received) >= 1)  # the server's own deliverer
+    body, signature, raw = receiver.received[0]
+    assert body["type"] == "clue.dispatched"
+    assert body["data"]["service_request_id"] == first
+    assert signature == sign(secret, raw)
+
+    receiver.status = 500
+    second = await tip_id(client)
+    await _until(lambda: len(receiver.received) >= 2)
+    await asyncio.sleep(2)
+    assert len(receiver.received) == 2, "not retried before its backoff"
+    receiver.status = 200
+    await _until(lambda: len(receiver.received) >= 3, seconds=15)
+    assert [b["data"]["service_request_id"] for b, _, _ in receiver.received] == [
+        first,
+        second,
+        second,
+    ]
+    async with database.sessions() as session:
+        log = (
+            await session.execute(
+                text(
+                    "SELECT status_code, attempt FROM webhook_deliveries WHERE webhook_id = :w "
+                    "ORDER BY id"
+                ),
+                {"w": hook_id},
+            )
+        ).all()
+    assert [(row.status_code, row.attempt) for row in log] == [(200, 1), (500, 1), (200, 2)]
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.05)
