@@ -164,3 +164,12 @@ async def warnings(request: Request, by: CurrentPrincipal) -> list[dict[str, Any
             jurisdiction=by.jurisdiction,
             max_position_age_s=state.settings.position_max_age_seconds,
         )
+
+
+@router.get("/disputes/by-department")
+async def disputes_by_department(request: Request, by: CurrentPrincipal) -> list[dict[str, Any]]:
+    """Decided disputes per department: upheld and reassigned, from the event log."""
+    if by.role not in (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN):
+        raise Forbidden("dispute counts are for operators and supervisors")
+    async with request.app.state.database.sessions() as session:
+        return await warnings_service.disputes_by_department(session, jurisdiction=by.jurisdiction)

@@ -57,3 +57,24 @@ async def current(
     ):
         warnings.append({"kind": "squad_without_position", **dict(row._mapping)})
     return warnings
+
+
+DISPUTES = text("""
+SELECT e.data->>'from_department' AS department,
+       count(*) FILTER (WHERE e.data->>'decision' = 'uphold') AS upheld,
+       count(*) FILTER (WHERE e.data->>'decision' = 'reassign') AS reassigned
+FROM events e
+WHERE e.type = 'clue.dispute_decided'
+  AND (CAST(:jurisdiction AS text) IS NULL
+       OR e.jurisdiction_path @> ARRAY[CAST(:jurisdiction AS text)])
+GROUP BY 1 ORDER BY 1
+""")
+
+
+async def disputes_by_department(
+    session: AsyncSession, *, jurisdiction: str | None
+) -> list[dict[str, Any]]:
+    """Decided disputes per department whose squad returned the clue: upheld (the
+    return was wrong) and reassigned (it was right), counted from the event log."""
+    rows = await session.execute(DISPUTES, {"jurisdiction": jurisdiction})
+    return [dict(row._mapping) for row in rows]

@@ -115,3 +115,6 @@ async def test_a_dispute_and_the_warnings_wall(
     assert (await client.get("/api/v1/warnings", headers=squad)).status_code == 403
     documents = await client.get(f"/api/v1/clues/{clue['id']}/documents", headers=operator)
     assert documents.status_code == 200
+    counts = (await client.get("/api/v1/disputes/by-department", headers=operator)).json()
+    enforcement = next(c for c in counts if c["department"] == "综合行政执法局")
+    assert enforcement["reassigned"] >= 1
