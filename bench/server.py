@@ -141,6 +141,8 @@ async def _without_duplicate_linking(database_url: str) -> None:
         await conn.execute(
             "UPDATE timers SET fired_at = now(), outcome = 'bench reset' WHERE fired_at IS NULL"
         )
+        await conn.execute("VACUUM ANALYZE clues")  # drop the dead index entries left behind
+        await conn.execute("VACUUM ANALYZE timers")
 
 
 async def mint_token(*, env: Mapping[str, str], cwd: Path, squad: str | None) -> str:
