@@ -75,22 +75,11 @@ async def unlink(
         by=by,
         extra=clue_events.on_the_way(clue),
     )
-    if route.squad_code is None:
-        change = Change(State.RECEIVED, None, None, route.queue_reason, clue.status_note)
-    else:
-        due = clue_events.deadline(route)
-        change = Change(State.DISPATCHED, route.squad_code, due, None, clue.status_note)
+    change = Change.after_routing(route, waiting=State.RECEIVED, status_note=clue.status_note)
     await repository.update(session, clue.id, change)
     await outbox.record(session, [back, follow])
     if change.state is State.DISPATCHED:
-        await timing.on_dispatched(
-            session,
-            clue.id,
-            at=route.now,
-            deadline=change.deadline,
-            accept_minutes=route.accept_minutes,
-            route=route,
-        )
+        await timing.on_dispatched(session, clue.id, route)
 
 
 def _route_stub(clue: ClueRecord) -> dispatch_service.Route:

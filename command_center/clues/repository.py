@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.clues.model import ClueRecord, State, Submission
+from command_center.dispatch.model import Route
 
 INSERT = text("""
 INSERT INTO clues (
@@ -147,6 +148,14 @@ class Change:
     queue_reason: str | None
     status_note: str | None
     duplicate_of: int | None = None
+
+    @classmethod
+    def after_routing(cls, route: Route, *, waiting: State, status_note: str | None) -> Change:
+        """Dispatched to the route's squad with its deadline, or left `waiting` (in the
+        operator queue) with the route's reason when no squad could be chosen."""
+        if route.squad_code is None:
+            return cls(waiting, None, None, route.queue_reason, status_note)
+        return cls(State.DISPATCHED, route.squad_code, route.due(), None, status_note)
 
 
 async def update(session: AsyncSession, clue_id: int, change: Change) -> datetime:

@@ -149,14 +149,7 @@ async def submit(
         )
     await outbox.record(session, [received, follow, *assisting])
     if state is State.DISPATCHED:
-        await timing.on_dispatched(
-            session,
-            clue.id,
-            at=route.now,
-            deadline=clue.deadline,
-            accept_minutes=route.accept_minutes,
-            route=route,
-        )
+        await timing.on_dispatched(session, clue.id, route)
     assert clue.intake_token is not None
     return IntakeResult(
         clue.id,
@@ -260,14 +253,7 @@ async def act(
     await outbox.record(session, events)
     await timing.on_state(session, clue.id, change.state)
     if route is not None and change.state is State.DISPATCHED:
-        await timing.on_dispatched(
-            session,
-            clue.id,
-            at=route.now,
-            deadline=change.deadline,
-            accept_minutes=route.accept_minutes,
-            route=route,
-        )
+        await timing.on_dispatched(session, clue.id, route)
     return await _reloaded(session, clue.id)
 
 
@@ -387,14 +373,7 @@ async def _manual_dispatch(
     )
     await repository.update(session, clue.id, change)
     await outbox.record(session, [event])
-    await timing.on_dispatched(
-        session,
-        clue.id,
-        at=chosen.now,
-        deadline=change.deadline,
-        accept_minutes=chosen.accept_minutes,
-        route=chosen,
-    )
+    await timing.on_dispatched(session, clue.id, chosen)
     return await _reloaded(session, clue.id)
 
 
@@ -468,14 +447,7 @@ async def _rework(
     )
     await repository.count_rework(session, clue.id)
     await outbox.record(session, [event])
-    await timing.on_dispatched(
-        session,
-        clue.id,
-        at=route.now,
-        deadline=deadline,
-        accept_minutes=route.accept_minutes,
-        route=route,
-    )
+    await timing.on_dispatched(session, clue.id, route)
     return await _reloaded(session, clue.id)
 
 
@@ -521,14 +493,7 @@ async def accept_timed_out(*, session: AsyncSession, clue: ClueRecord, now: date
         change = Change(State.DISPATCHED, route.squad_code, deadline, None, clue.status_note)
         await repository.update(session, clue.id, change)
         await outbox.record(session, [notice, follow])
-        await timing.on_dispatched(
-            session,
-            clue.id,
-            at=now,
-            deadline=deadline,
-            accept_minutes=route.accept_minutes,
-            route=route,
-        )
+        await timing.on_dispatched(session, clue.id, route)
         return f"redispatched to {route.squad_code}"
     next_state(clue.state, Action.EXPIRE)
     reason = f"not accepted in time by {', '.join(missed)}"

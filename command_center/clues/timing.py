@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.clues import timers
@@ -26,24 +24,18 @@ LADDER_ENDS = frozenset(
 )
 
 
-async def on_dispatched(
-    session: AsyncSession,
-    clue_id: int,
-    *,
-    at: datetime,
-    deadline: datetime | None,
-    accept_minutes: int,
-    route: Route | None = None,
-) -> None:
-    """A (new) squad has the clue: the accept clock and the ladder start now. For a
-    matter counted in working hours the rungs are placed in working time too."""
+async def on_dispatched(session: AsyncSession, clue_id: int, route: Route) -> None:
+    """The route's squad has the clue: the accept clock and the ladder start at `route.now`,
+    towards `route.due()`. For a matter counted in working hours the rungs are placed in
+    working time too."""
+    at, deadline = route.now, route.due()
     if deadline is None:
         await timers.arm(session, clue_id, at=at, due={})
         return
-    due = schedule(dispatched_at=at, deadline=deadline, accept_minutes=accept_minutes)
-    if route is not None and route.calendar is not None and route.deadline_hours:
+    due = schedule(dispatched_at=at, deadline=deadline, accept_minutes=route.accept_minutes)
+    if route.calendar is not None:
         for rung, fraction in FRACTION.items():
-            due[rung] = route.calendar.add(at, route.deadline_hours * fraction)
+            due[rung] = route.due(fraction) or due[rung]
     await timers.arm(session, clue_id, at=at, due={rung.value: when for rung, when in due.items()})
 
 

@@ -9,9 +9,6 @@ transaction-level advisory lock per webhook), so events arrive in order, at leas
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -23,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from command_center.db.session import Database
 from command_center.errors import InvalidInput
 from command_center.notifications.model import SIGNATURE_HEADER, backoff_seconds, sign, wants
+from command_center.periodic import Periodic
 from command_center.realtime import repository as events_repository
 
-log = logging.getLogger(__name__)
 LOCK_BASE = 0x0C0C_1000
 BATCH = 200
 
@@ -140,31 +137,19 @@ async def _post(
     return response.status_code, None
 
 
-class WebhookDeliverer:
+class WebhookDeliverer(Periodic):
     """Runs in every server process; webhooks are shared out by their locks."""
 
     def __init__(
         self, *, database: Database, clock: Callable[[], datetime], poll_seconds: float
     ) -> None:
-        self._database = database
-        self._clock = clock
-        self._poll = poll_seconds
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="webhooks")
+        self._client = httpx.AsyncClient(timeout=10, follow_redirects=False)
+        super().__init__(
+            "webhooks",
+            lambda: deliver_round(database, self._client, now=clock()),
+            poll_seconds=poll_seconds,
+        )
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        async with httpx.AsyncClient(timeout=10, follow_redirects=False) as client:
-            while True:
-                try:
-                    await deliver_round(self._database, client, now=self._clock())
-                except Exception:
-                    log.exception("webhook round failed; retrying")
-                await asyncio.sleep(self._poll)
+        await super().stop()
+        await self._client.aclose()

@@ -8,16 +8,12 @@ an explicit time, which is what tests and a controllable clock use.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from command_center.db.session import Database
+from command_center.periodic import Periodic
 from command_center.supervision import repository, service
-
-log = logging.getLogger(__name__)
 
 BATCH = 50
 
@@ -39,28 +35,12 @@ async def tick(
             return fired
 
 
-class Scheduler:
+class Scheduler(Periodic):
+    """Fires due timers every `poll_seconds`, at the time `clock` says."""
+
     def __init__(
         self, *, database: Database, clock: Callable[[], datetime], poll_seconds: float
     ) -> None:
-        self._database = database
-        self._clock = clock
-        self._poll = poll_seconds
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="scheduler")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await tick(self._database, now=self._clock())
-            except Exception:
-                log.exception("scheduler round failed; retrying")
-            await asyncio.sleep(self._poll)
+        super().__init__(
+            "scheduler", lambda: tick(database, now=clock()), poll_seconds=poll_seconds
+        )
