@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import Principal, Role
@@ -20,6 +19,7 @@ from command_center.dispatch import service as dispatch_service
 from command_center.errors import Forbidden, InvalidInput
 from command_center.realtime import outbox
 from command_center.realtime.events import PendingEvent
+from command_center.squads import service as squads_service
 
 DECISIONS = ("uphold", "reassign")
 
@@ -55,7 +55,7 @@ async def decide(
     else:
         if not department or department == clue.department:
             raise InvalidInput("reassign needs `department`, another department than the clue's")
-        if not await _department_exists(session, department):
+        if not await squads_service.department_exists(session=session, department=department):
             raise InvalidInput(f"no squad belongs to department {department!r}")
         route = await dispatch_service.route(
             session=session,
@@ -65,10 +65,7 @@ async def decide(
             department=department,
         )
         to_department = department
-        await session.execute(
-            text("UPDATE clues SET department = :d WHERE id = :id"),
-            {"d": department, "id": clue.id},
-        )
+        await repository.set_department(session, clue.id, department)
     ident = clue_events.identity_of(clue)
     decided = PendingEvent(
         type="clue.dispute_decided",
@@ -99,10 +96,3 @@ async def decide(
     if change.state is State.DISPATCHED:
         await timing.on_dispatched(session, clue.id, route)
     return await clue_service.get_scoped(session=session, clue_id=clue.id, by=by)
-
-
-async def _department_exists(session: AsyncSession, department: str) -> bool:
-    found = await session.execute(
-        text("SELECT 1 FROM squads WHERE department = :d LIMIT 1"), {"d": department}
-    )
-    return found.first() is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -409,3 +409,124 @@ async def needs_photo_to_verify(session: AsyncSession, clue_id: int) -> bool:
         {"id": clue_id},
     )
     return bool(row.scalar_one())
+
+
+# --- holds and extensions -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRequest:
+    kind: str
+    hours: int | None
+    state: str
+
+
+async def has_pending_request(session: AsyncSession, clue_id: int, kind: str) -> bool:
+    row = await session.execute(
+        text("SELECT 1 FROM clue_requests WHERE clue_id = :c AND kind = :k AND state = 'pending'"),
+        {"c": clue_id, "k": kind},
+    )
+    return row.first() is not None
+
+
+async def add_request(
+    session: AsyncSession,
+    clue_id: int,
+    *,
+    kind: str,
+    hours: int | None,
+    note: str,
+    by: dict[str, Any],
+) -> int:
+    row = await session.execute(
+        text(
+            "INSERT INTO clue_requests (clue_id, kind, hours, note, requested_by) "
+            "VALUES (:c, :k, :h, :n, CAST(:by AS jsonb)) RETURNING id"
+        ),
+        {"c": clue_id, "k": kind, "h": hours, "n": note, "by": json.dumps(by)},
+    )
+    return int(row.scalar_one())
+
+
+async def lock_request(
+    session: AsyncSession, clue_id: int, request_id: int
+) -> PendingRequest | None:
+    row = (
+        await session.execute(
+            text(
+                "SELECT kind, hours, state FROM clue_requests WHERE id = :id AND clue_id = :c "
+                "FOR UPDATE"
+            ),
+            {"id": request_id, "c": clue_id},
+        )
+    ).one_or_none()
+    return PendingRequest(row.kind, row.hours, row.state) if row else None
+
+
+async def decide_request(
+    session: AsyncSession,
+    request_id: int,
+    *,
+    approve: bool,
+    note: str | None,
+    by: dict[str, Any],
+    now: datetime,
+) -> None:
+    await session.execute(
+        text(
+            "UPDATE clue_requests SET state = :s, decided_by = CAST(:by AS jsonb), "
+            "decision_note = :n, decided_at = :now WHERE id = :id"
+        ),
+        {
+            "s": "approved" if approve else "refused",
+            "by": json.dumps(by),
+            "n": note,
+            "now": now,
+            "id": request_id,
+        },
+    )
+
+
+async def start_hold(session: AsyncSession, clue_id: int, now: datetime) -> None:
+    await session.execute(
+        text("UPDATE clues SET on_hold_since = :now WHERE id = :id"), {"now": now, "id": clue_id}
+    )
+
+
+async def end_hold(
+    session: AsyncSession, clue_id: int, now: datetime
+) -> tuple[timedelta, datetime | None] | None:
+    """End a hold, moving the deadline by its length: (length, new deadline), or None
+    when the clue is not on hold."""
+    row = (
+        await session.execute(
+            text("""
+                WITH held AS (
+                    SELECT CAST(:now AS timestamptz) - on_hold_since AS length
+                    FROM clues WHERE id = :id AND on_hold_since IS NOT NULL
+                )
+                UPDATE clues c SET on_hold_since = NULL, deadline = c.deadline + held.length
+                FROM held WHERE c.id = :id
+                RETURNING held.length, c.deadline
+            """),
+            {"now": now, "id": clue_id},
+        )
+    ).one_or_none()
+    return None if row is None else (row.length, row.deadline)
+
+
+async def extend_deadline(session: AsyncSession, clue_id: int, by: timedelta) -> datetime | None:
+    """Move the deadline later; returns the new one."""
+    row = await session.execute(
+        text("UPDATE clues SET deadline = deadline + :by WHERE id = :id RETURNING deadline"),
+        {"by": by, "id": clue_id},
+    )
+    deadline: datetime | None = row.scalar_one()
+    return deadline
+
+
+async def set_department(session: AsyncSession, clue_id: int, department: str) -> None:
+    """A dispute handed the clue to another department."""
+    await session.execute(
+        text("UPDATE clues SET department = :d WHERE id = :id"), {"d": department, "id": clue_id}
+    )

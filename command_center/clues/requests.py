@@ -7,15 +7,13 @@ and the ladder by its hours. Everything is recorded as events.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import Principal, Role
+from command_center.clues import repository, timers
 from command_center.clues import service as clue_service
-from command_center.clues import timers
 from command_center.clues.events import identity_of
 from command_center.clues.model import ClueRecord, State
 from command_center.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -50,32 +48,15 @@ async def ask(
         raise InvalidInput("say why in `note`")
     if clue.state not in WORKING:
         raise Conflict(f"a {kind} can be asked while the clue is being handled, not {clue.state}")
-    pending = await session.execute(
-        text("SELECT 1 FROM clue_requests WHERE clue_id = :c AND kind = :k AND state = 'pending'"),
-        {"c": clue.id, "k": kind},
-    )
-    if pending.first():
+    if await repository.has_pending_request(session, clue.id, kind):
         raise Conflict(f"a {kind} request for this clue is already waiting for a decision")
-    request_id = int(
-        (
-            await session.execute(
-                text(
-                    "INSERT INTO clue_requests (clue_id, kind, hours, note, requested_by) "
-                    "VALUES (:c, :k, :h, :n, CAST(:by AS jsonb)) RETURNING id"
-                ),
-                {
-                    "c": clue.id,
-                    "k": kind,
-                    "h": hours,
-                    "n": note.strip(),
-                    "by": json.dumps(by.as_actor()),
-                },
-            )
-        ).scalar_one()
+    request_id = await repository.add_request(
+        session, clue.id, kind=kind, hours=hours, note=note.strip(), by=by.as_actor()
     )
     await _event(
         session,
         clue,
+        clue.deadline,
         f"clue.{kind}_requested",
         by,
         request_id=request_id,
@@ -101,44 +82,27 @@ async def decide(
     clue = await clue_service.lock(session=session, clue_id=clue_id)
     if not by.sees_clue(jurisdiction_path=clue.jurisdiction_path, squad_codes=()):
         raise Forbidden(f"clue {clue_id} is outside your scope")
-    row = (
-        await session.execute(
-            text(
-                "SELECT kind, hours, state FROM clue_requests WHERE id = :id AND clue_id = :c "
-                "FOR UPDATE"
-            ),
-            {"id": request_id, "c": clue.id},
-        )
-    ).one_or_none()
+    row = await repository.lock_request(session, clue.id, request_id)
     if row is None:
         raise NotFound(f"no request {request_id} on clue {clue_id}")
     if row.state != "pending":
         raise Conflict(f"request {request_id} was already {row.state}")
-    await session.execute(
-        text(
-            "UPDATE clue_requests SET state = :s, decided_by = CAST(:by AS jsonb), "
-            "decision_note = :n, decided_at = :now WHERE id = :id"
-        ),
-        {
-            "s": "approved" if approve else "refused",
-            "by": json.dumps(by.as_actor()),
-            "n": note,
-            "now": now,
-            "id": request_id,
-        },
+    await repository.decide_request(
+        session, request_id, approve=approve, note=note, by=by.as_actor(), now=now
     )
+    deadline = clue.deadline
     if approve and row.kind == "hold":
-        await session.execute(
-            text("UPDATE clues SET on_hold_since = :now WHERE id = :id"),
-            {"now": now, "id": clue.id},
-        )
+        await repository.start_hold(session, clue.id, now)
         await timers.pause(session, clue.id, now)
-    if approve and row.kind == "extension":
-        await _extend(session, clue, timedelta(hours=row.hours))
+    if approve and row.kind == "extension" and row.hours:
+        extension = timedelta(hours=row.hours)
+        deadline = await repository.extend_deadline(session, clue.id, extension)
+        await timers.shift(session, clue.id, extension, LADDER)
     verdict = "approved" if approve else "refused"
     await _event(
         session,
         clue,
+        deadline,
         f"clue.{row.kind}_{verdict}",
         by,
         request_id=request_id,
@@ -154,38 +118,29 @@ async def resume(*, session: AsyncSession, clue_id: int, by: Principal, now: dat
         by.role is Role.SQUAD and by.squad == clue.squad_code
     ):
         raise Forbidden("only the squad, an operator or a supervisor may end a hold")
-    since = (
-        await session.execute(
-            text("SELECT on_hold_since FROM clues WHERE id = :id"), {"id": clue.id}
-        )
-    ).scalar_one()
-    if since is None:
+    ended = await repository.end_hold(session, clue.id, now)
+    if ended is None:
         raise Conflict(f"clue {clue_id} is not on hold")
-    held = now - since
-    await session.execute(
-        text("UPDATE clues SET on_hold_since = NULL, deadline = deadline + :held WHERE id = :id"),
-        {"held": held, "id": clue.id},
-    )
+    held, deadline = ended
     await timers.resume(session, clue.id, now)
     await _event(
-        session, clue, "clue.hold_ended", by, held_minutes=round(held.total_seconds() / 60)
+        session,
+        clue,
+        deadline,
+        "clue.hold_ended",
+        by,
+        held_minutes=round(held.total_seconds() / 60),
     )
-
-
-async def _extend(session: AsyncSession, clue: ClueRecord, by: timedelta) -> None:
-    await session.execute(
-        text("UPDATE clues SET deadline = deadline + :by WHERE id = :id"),
-        {"by": by, "id": clue.id},
-    )
-    await timers.shift(session, clue.id, by, LADDER)
 
 
 async def _event(
-    session: AsyncSession, clue: ClueRecord, kind: str, by: Principal, **data: object
+    session: AsyncSession,
+    clue: ClueRecord,
+    deadline: datetime | None,
+    kind: str,
+    by: Principal,
+    **data: object,
 ) -> None:
-    deadline = (
-        await session.execute(text("SELECT deadline FROM clues WHERE id = :id"), {"id": clue.id})
-    ).scalar_one()
     await outbox.record(
         session,
         [

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.errors import NotFound
+from command_center.positions import repository
 from command_center.positions.model import OsmAndReport, parse_members_csv
 from command_center.squads import service as squads_service
 from command_center.tabular import refuse_if_errors
@@ -30,21 +30,7 @@ async def import_members_csv(*, session: AsyncSession, text_: str) -> str:
                 squad_code=member.squad_code,
                 label=member.code,
             )
-        await session.execute(
-            text(
-                "INSERT INTO members (code, name, squad_code, device_id, phone) "
-                "VALUES (:code, :name, :squad, :device, :phone) ON CONFLICT (code) DO UPDATE "
-                "SET name = EXCLUDED.name, squad_code = EXCLUDED.squad_code, "
-                "device_id = EXCLUDED.device_id, phone = EXCLUDED.phone, updated_at = now()"
-            ),
-            {
-                "code": member.code,
-                "name": member.name,
-                "squad": member.squad_code,
-                "device": member.device_id,
-                "phone": member.phone,
-            },
-        )
+        await repository.upsert(session, member)
     return f"{len(members)} members, {sum(bool(m.device_id) for m in members)} devices"
 
 
@@ -52,10 +38,7 @@ async def report_osmand(
     *, session: AsyncSession, report: OsmAndReport, now: datetime
 ) -> Position | None:
     """Store one tracker report; NotFound for a device no member carries."""
-    known = await session.execute(
-        text("SELECT 1 FROM members WHERE device_id = :d"), {"d": report.device_id}
-    )
-    if known.first() is None:
+    if not await repository.carries_device(session, report.device_id):
         raise NotFound(f"unknown device {report.device_id}: import it with its member first")
     device = await telemetry_service.get_device(session=session, device_id=report.device_id)
     return await telemetry_service.record(

@@ -100,3 +100,10 @@ async def unknown_codes(session: AsyncSession, codes: set[str]) -> set[str]:
         text("SELECT code FROM squads WHERE code = ANY(:codes)"), {"codes": list(codes)}
     )
     return codes - {row.code for row in rows}
+
+
+async def department_exists(session: AsyncSession, department: str) -> bool:
+    found = await session.execute(
+        text("SELECT 1 FROM squads WHERE department = :d LIMIT 1"), {"d": department}
+    )
+    return found.first() is not None

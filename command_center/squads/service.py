@@ -69,3 +69,8 @@ async def import_holidays_csv(*, session: AsyncSession, text: str) -> str:
 async def unknown(*, session: AsyncSession, codes: set[str]) -> set[str]:
     """The codes among `codes` that name no squad."""
     return await repository.unknown_codes(session, codes)
+
+
+async def department_exists(*, session: AsyncSession, department: str) -> bool:
+    """Whether any squad belongs to `department`."""
+    return await repository.department_exists(session, department)
