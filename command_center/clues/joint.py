@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import Principal
 from command_center.clues import events as clue_events
+from command_center.clues import repository
 from command_center.clues.model import Action, ClueRecord
 from command_center.dispatch import service as dispatch_service
 from command_center.dispatch.model import Route
@@ -56,13 +56,8 @@ async def dispatch_assistants(
                 )
             )
             continue
-        await session.execute(
-            text(
-                "INSERT INTO assignments (clue_id, squad_code, department) VALUES (:c, :s, :d) "
-                "ON CONFLICT (clue_id, squad_code) DO UPDATE SET state = 'dispatched', "
-                "note = NULL, updated_at = now()"
-            ),
-            {"c": clue_id, "s": route.squad_code, "d": department},
+        await repository.assign(
+            session, clue_id, squad_code=route.squad_code, department=department
         )
         due = clue_events.deadline(lead)
         events.append(
@@ -93,14 +88,10 @@ async def assist(
     if action not in ASSIST_STEPS:
         raise InvalidInput("an assisting squad may accept and handle (report) only")
     before, after = ASSIST_STEPS[action]
-    result = await session.execute(
-        text(
-            "UPDATE assignments SET state = :after, note = COALESCE(:note, note), "
-            "updated_at = now() WHERE clue_id = :c AND squad_code = :s AND state = :before"
-        ),
-        {"after": after, "before": before, "note": note, "c": clue.id, "s": by.squad},
+    moved = await repository.advance_assignment(
+        session, clue.id, squad_code=str(by.squad), before=before, after=after, note=note
     )
-    if not getattr(result, "rowcount", 0):
+    if not moved:
         raise Conflict(f"your part of clue {clue.id} is not {before}; cannot {action.value}")
     await outbox.record(
         session,
@@ -123,18 +114,8 @@ async def assist(
 
 
 async def reports(session: AsyncSession, clue_id: int) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        text(
-            "SELECT squad_code, department, state, note FROM assignments "
-            "WHERE clue_id = :c AND state <> 'withdrawn' ORDER BY squad_code"
-        ),
-        {"c": clue_id},
-    )
-    return [dict(row._mapping) for row in rows]
+    return await repository.assignments(session, clue_id)
 
 
 async def withdraw(session: AsyncSession, clue_id: int) -> None:
-    await session.execute(
-        text("UPDATE assignments SET state = 'withdrawn', updated_at = now() WHERE clue_id = :c"),
-        {"c": clue_id},
-    )
+    await repository.withdraw_assignments(session, clue_id)

@@ -530,3 +530,56 @@ async def set_department(session: AsyncSession, clue_id: int, department: str) -
     await session.execute(
         text("UPDATE clues SET department = :d WHERE id = :id"), {"d": department, "id": clue_id}
     )
+
+
+# --- joint enforcement ----------------------------------------------------------------
+
+
+async def assign(session: AsyncSession, clue_id: int, *, squad_code: str, department: str) -> None:
+    """An assisting squad joins the clue (again, if it had been withdrawn)."""
+    await session.execute(
+        text(
+            "INSERT INTO assignments (clue_id, squad_code, department) VALUES (:c, :s, :d) "
+            "ON CONFLICT (clue_id, squad_code) DO UPDATE SET state = 'dispatched', "
+            "note = NULL, updated_at = now()"
+        ),
+        {"c": clue_id, "s": squad_code, "d": department},
+    )
+
+
+async def advance_assignment(
+    session: AsyncSession,
+    clue_id: int,
+    *,
+    squad_code: str,
+    before: str,
+    after: str,
+    note: str | None,
+) -> bool:
+    """Move an assistant's part from `before` to `after`; False if it was not `before`."""
+    result = await session.execute(
+        text(
+            "UPDATE assignments SET state = :after, note = COALESCE(:note, note), "
+            "updated_at = now() WHERE clue_id = :c AND squad_code = :s AND state = :before"
+        ),
+        {"after": after, "before": before, "note": note, "c": clue_id, "s": squad_code},
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def assignments(session: AsyncSession, clue_id: int) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text(
+            "SELECT squad_code, department, state, note FROM assignments "
+            "WHERE clue_id = :c AND state <> 'withdrawn' ORDER BY squad_code"
+        ),
+        {"c": clue_id},
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def withdraw_assignments(session: AsyncSession, clue_id: int) -> None:
+    await session.execute(
+        text("UPDATE assignments SET state = 'withdrawn', updated_at = now() WHERE clue_id = :c"),
+        {"c": clue_id},
+    )
