@@ -35,6 +35,7 @@ from command_center.realtime.relay import Relay
 from command_center.realtime.router import router as realtime_router
 from command_center.residents.router import router as residents_router
 from command_center.settings import Settings
+from command_center.stats.router import router as stats_router
 from command_center.supervision.router import router as supervision_router
 from command_center.supervision.scheduler import Scheduler
 from command_center.telemetry.bus import LocalTelemetryBus, RedisTelemetryBus, TelemetryBus
@@ -187,6 +188,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         health_router,
         telemetry_router,
         video_router,
+        stats_router,
     ):
         app.include_router(router)
     app.add_middleware(

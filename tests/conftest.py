@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -174,3 +175,12 @@ def live_server(database: Database, settings: Settings) -> Iterator[LiveServer]:
 async def client(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+async def history(database: Database) -> dict[str, Any]:
+    """November 2025 as the statistics tests know it (tests/stats/scenario.py), written
+    once per session."""
+    from tests.stats import scenario
+
+    return await scenario.build(database)
