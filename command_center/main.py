@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,6 +33,8 @@ from command_center.realtime.bus import Bus, LocalBus, RedisBus
 from command_center.realtime.hub import Hub
 from command_center.realtime.relay import Relay
 from command_center.realtime.router import router as realtime_router
+from command_center.reports.router import router as reports_router
+from command_center.reports.scheduler import ReportScheduler
 from command_center.residents.router import router as residents_router
 from command_center.settings import Settings
 from command_center.stats.router import router as stats_router
@@ -148,9 +150,20 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             database=database, clock=clock, poll_seconds=settings.outbox_poll_seconds
         )
         await webhooks.start()
+        reports = ReportScheduler(
+            database=database,
+            clock=clock,
+            zone=settings.zone,
+            after=timedelta(hours=settings.reports_after_hours),
+            issuer=settings.report_issuer,
+            poll_seconds=settings.reports_poll_seconds,
+        )
+        if settings.reports_schedule:
+            await reports.start()
         try:
             yield
         finally:
+            await reports.stop()
             await webhooks.stop()
             await scheduler.stop()
             await video.close()  # every peer connection closed, recordings finished
@@ -189,6 +202,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         telemetry_router,
         video_router,
         stats_router,
+        reports_router,
     ):
         app.include_router(router)
     app.add_middleware(

@@ -169,6 +169,13 @@ SELECT key, name, step, count(*) AS n, avg(seconds) AS mean,
 FROM paired GROUP BY 1, 2, 3
 """
 
+OVERDUE_AT_CUT = """
+NOT s.gone AND NOT s.is_closed AND NOT s.on_hold
+AND s.state IN ('dispatched', 'accepted', 'on_scene') AND s.deadline_at < :cut
+"""
+
+COUNT_OVERDUE_AT_CUT = f"WITH {FACTS} SELECT count(*) FROM status s WHERE {OVERDUE_AT_CUT}"
+
 WORST_OVERDUE = f"""
 WITH {FACTS}
 SELECT c.id AS clue_id, c.service_request_id, c.department, c.squad_code, c.matter_code,
@@ -176,8 +183,7 @@ SELECT c.id AS clue_id, c.service_request_id, c.department, c.squad_code, c.matt
        EXTRACT(EPOCH FROM :cut - s.deadline_at) AS overdue_seconds
 FROM status s JOIN clues c ON c.id = s.clue_id
 JOIN matters m ON m.code = c.matter_code JOIN jurisdictions j ON j.code = c.jurisdiction_code
-WHERE NOT s.gone AND NOT s.is_closed AND NOT s.on_hold
-  AND s.state IN ('dispatched', 'accepted', 'on_scene') AND s.deadline_at < :cut
+WHERE {OVERDUE_AT_CUT}
 ORDER BY s.deadline_at, c.id
 LIMIT :limit
 """
@@ -259,6 +265,12 @@ async def worst_overdue(
     sql = _grouped(WORST_OVERDUE, Dimension.TOTAL)
     rows = await session.execute(text(sql), {**_params(window, scope), "limit": limit})
     return [dict(row._mapping) for row in rows]
+
+
+async def overdue_at_cut(session: AsyncSession, window: Window, scope: Scope) -> int:
+    """How many clues were open and past their deadline at the cut-off."""
+    sql = _grouped(COUNT_OVERDUE_AT_CUT, Dimension.TOTAL)
+    return int((await session.execute(text(sql), _params(window, scope))).scalar_one())
 
 
 async def daily(

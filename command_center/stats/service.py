@@ -112,6 +112,12 @@ async def worst_overdue(
     return await repository.worst_overdue(session, window(period, now), scope, limit)
 
 
+async def overdue_at_cut(
+    *, session: AsyncSession, period: Period, now: datetime, scope: Scope
+) -> int:
+    return await repository.overdue_at_cut(session, window(period, now), scope)
+
+
 async def daily(
     *, session: AsyncSession, period: Period, now: datetime, scope: Scope, zone: str
 ) -> list[dict[str, Any]]:
