@@ -24,6 +24,7 @@ from command_center.evidence.storage import DirectoryStore
 from command_center.health.router import router as health_router
 from command_center.logs import install_redaction
 from command_center.notifications.webhooks import WebhookDeliverer
+from command_center.ogc.router import router as ogc_router
 from command_center.open311.formats import open311_errors
 from command_center.open311.intake import Limits
 from command_center.open311.router import router as open311_router
@@ -203,6 +204,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         video_router,
         stats_router,
         reports_router,
+        ogc_router,
     ):
         app.include_router(router)
     app.add_middleware(
