@@ -21,6 +21,7 @@ from command_center.db.session import Database
 from command_center.dispatch.model import DispatchPolicy
 from command_center.dispatch.ranking import Weights
 from command_center.evidence.storage import DirectoryStore
+from command_center.exports.router import router as exports_router
 from command_center.health.router import router as health_router
 from command_center.logs import install_redaction
 from command_center.notifications.webhooks import WebhookDeliverer
@@ -205,6 +206,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         stats_router,
         reports_router,
         ogc_router,
+        exports_router,
     ):
         app.include_router(router)
     app.add_middleware(
