@@ -21,7 +21,8 @@ from command_center.db.session import Database
 from command_center.errors import DomainError
 from command_center.settings import ConfigurationError, Settings, load_settings
 
-AUDIT_PROGRESS_FROM = 50_000  # events; a shorter chain is checked in a few seconds
+AUDIT_PROGRESS_FROM = 50_000
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's; see metrics.instruments  # events; a shorter chain is checked in a few seconds
 
 
 class CommandFailed(Exception):
@@ -486,9 +487,27 @@ def _check_scope_exists(squad: str | None, jurisdiction: str | None) -> None:
     _with_session(work)
 
 
+def _metrics_across_workers() -> None:
+    """Workers keep their Prometheus values in PROMETHEUS_MULTIPROC_DIR, so that /metrics
+    adds up all of them (command_center.metrics.instruments). A fresh directory unless
+    one is set; a set one is emptied of an earlier run's files."""
+    import os
+    import tempfile
+
+    folder = os.environ.get(MULTIPROCESS_ENV)
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+    else:
+        os.environ[MULTIPROCESS_ENV] = tempfile.mkdtemp(prefix="command-center-metrics-")
+
+
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    if args.workers > 1:
+        _metrics_across_workers()  # before prometheus-client is first imported
     from command_center.main import create_app
 
     settings = _settings()

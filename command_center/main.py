@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -24,11 +24,14 @@ from command_center.evidence.storage import DirectoryStore
 from command_center.exports.router import router as exports_router
 from command_center.health.router import router as health_router
 from command_center.logs import install_redaction
+from command_center.metrics import instruments
+from command_center.metrics.router import router as metrics_router
 from command_center.notifications.webhooks import WebhookDeliverer
 from command_center.ogc.router import router as ogc_router
 from command_center.open311.formats import open311_errors
 from command_center.open311.intake import Limits
 from command_center.open311.router import router as open311_router
+from command_center.periodic import Periodic
 from command_center.positions.router import router as positions_router
 from command_center.ratelimit import Limit, MemoryRateLimiter, RedisRateLimiter
 from command_center.realtime.bus import Bus, LocalBus, RedisBus
@@ -103,6 +106,13 @@ def build_video(settings: Settings, observer: StreamObserver) -> VideoServer:
     return VideoServer(ice=ice_servers(settings), limits=limits, observer=observer)
 
 
+def _async(work: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        work()
+
+    return run
+
+
 def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) -> FastAPI:
     """A configured app; connections open in its lifespan, never here. `clock` drives the
     scheduler (tests pass a controllable one)."""
@@ -127,6 +137,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             publish=bus.publish,
             poll_seconds=settings.outbox_poll_seconds,
             on_publish_failed=hub.nudge,  # this process's clients need not wait for the poll
+            on_moved=instruments.relayed,
         )
         app.state.database, app.state.bus, app.state.hub = database, bus, hub
         limiter = (
@@ -136,6 +147,14 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         )
         app.state.limiter = limiter
         telemetry_bus, telemetry_hub = build_telemetry_bus(settings), TelemetryHub()
+
+        def sample_connections() -> None:
+            instruments.connections(
+                events=hub.connections, telemetry=telemetry_hub.watchers, queued=hub.queued
+            )
+
+        app.state.sample_connections = sample_connections
+        sampler = Periodic("metrics", _async(sample_connections), poll_seconds=2.0)
         video = build_video(settings, StreamEvents(database=database, telemetry=telemetry_bus))
         app.state.telemetry_bus, app.state.telemetry_hub = telemetry_bus, telemetry_hub
         app.state.video, app.state.stream_lookup = video, stream_lookup(video)
@@ -162,9 +181,12 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         )
         if settings.reports_schedule:
             await reports.start()
+        await sampler.start()
         try:
             yield
         finally:
+            await sampler.stop()
+            instruments.process_stopped()
             await reports.stop()
             await webhooks.stop()
             await scheduler.stop()
@@ -207,6 +229,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         reports_router,
         ogc_router,
         exports_router,
+        metrics_router,
     ):
         app.include_router(router)
     app.add_middleware(
