@@ -21,8 +21,8 @@ from command_center.db.session import Database
 from command_center.errors import DomainError
 from command_center.settings import ConfigurationError, Settings, load_settings
 
-AUDIT_PROGRESS_FROM = 50_000
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's; see metrics.instruments  # events; a shorter chain is checked in a few seconds
+AUDIT_PROGRESS_FROM = 50_000  # events; a shorter chain is checked in a few seconds
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's; see metrics.instruments
 
 
 class CommandFailed(Exception):
