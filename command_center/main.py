@@ -23,6 +23,7 @@ from command_center.dispatch.ranking import Weights
 from command_center.evidence.storage import DirectoryStore
 from command_center.exports.router import router as exports_router
 from command_center.health.router import router as health_router
+from command_center.hotspots.router import router as hotspots_router
 from command_center.logs import install_redaction
 from command_center.metrics import instruments
 from command_center.metrics.router import router as metrics_router
@@ -230,6 +231,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         ogc_router,
         exports_router,
         metrics_router,
+        hotspots_router,
     ):
         app.include_router(router)
     app.add_middleware(

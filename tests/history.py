@@ -48,6 +48,7 @@ class SimClue:
     closed_at: datetime | None = None
     updated: datetime | None = None
     reopens: int = 0
+    reports: int = 1  # this clue and the reports merged into it
     on_hold_since: datetime | None = None
     rating: int | None = None
     duplicate_of: int | None = None
@@ -108,6 +109,7 @@ class SimClue:
 
     def link(self, at: str, into: SimClue) -> SimClue:
         self.state, self.duplicate_of = "duplicate", into.id
+        into.reports += self.reports
         return self._event(local(at), "clue.duplicate", to="duplicate", duplicate_of=into.id)
 
     def extend(self, at: str, *, deadline: str) -> SimClue:
@@ -202,10 +204,10 @@ INSERT_CLUE = text("""
 INSERT INTO clues (id, service_request_id, channel, matter_code, location, submitted_crs,
     jurisdiction_code, jurisdiction_path, department, state, squad_code, deadline,
     created_at, updated_at, closed_at, reopen_count, on_hold_since, rating, duplicate_of,
-    dispatched_at)
+    dispatched_at, report_count)
 VALUES (:id, :code, 'grid', :matter, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 'wgs84',
     :jurisdiction, :path, :department, :state, :squad, :deadline, :created, :updated,
-    :closed_at, :reopens, :on_hold_since, :rating, :duplicate_of, :created)
+    :closed_at, :reopens, :on_hold_since, :rating, :duplicate_of, :created, :reports)
 """)
 
 INSERT_EVENTS = text("""
@@ -239,4 +241,5 @@ def _row(c: SimClue) -> dict[str, Any]:
         "on_hold_since": c.on_hold_since,
         "rating": c.rating,
         "duplicate_of": c.duplicate_of,
+        "reports": c.reports,
     }
