@@ -184,10 +184,10 @@ class History:
                     for at, kind, data in c.events
                 ]
                 await session.execute(INSERT_EVENTS, {"events": json.dumps(payload)})
-        await _relay_everything(self.database)
+        await relay_everything(self.database)
 
 
-async def _relay_everything(database: Database) -> None:
+async def relay_everything(database: Database) -> None:
     """Move the outbox into the log (a live server's relay may be doing it too)."""
     for _ in range(200):
         async with database.transaction() as session:
