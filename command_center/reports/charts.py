@@ -37,7 +37,14 @@ OPTIONS: dict[str, Any] = {
 
 
 def daily_flow(days: list[str], received: list[int], closed: list[int]) -> str:
-    chart = pygal.Bar(**OPTIONS, title="每日受理与结案（件）")
+    """Bars per day; over two weeks the values are left off (the axis tells them)."""
+    crowded = len(days) > 14
+    chart = pygal.Bar(
+        **{**OPTIONS, "print_values": not crowded},
+        title="每日受理与结案（件）",
+        truncate_label=-1,
+        x_label_rotation=-60 if crowded else 0,
+    )
     chart.x_labels = days
     chart.add("受理", received)
     chart.add("结案", closed)
@@ -47,10 +54,12 @@ def daily_flow(days: list[str], received: list[int], closed: list[int]) -> str:
 def department_rates(rows: list[Row]) -> str:
     """Closure and on-time rates per ranked department, in percent."""
     ranked = [r for r in rows if r.rank is not None][:12]
+    longest = max((len(r.name or r.key or "") for r in ranked), default=0)
     chart = pygal.HorizontalBar(
         **{**OPTIONS, "height": max(220, 60 + 42 * len(ranked))},
         title="各部门结案率与按期结案率（%）",
         truncate_label=-1,
+        margin_left=6 * longest,  # pygal measures labels as Latin text: room for CJK
         range=(0, 100),
         value_formatter=lambda v: f"{v:.1f}",
     )

@@ -89,7 +89,7 @@ async def gather(
 def _charts(data: ReportData) -> dict[str, str]:
     by_day = {row["day"]: row for row in data.daily}
     days = data.period.days()
-    labels = [f"{d:%m-%d}" for d in days] if len(days) <= 31 else [d.isoformat() for d in days]
+    labels = [f"{d.month}-{d.day}" for d in days]
     return {
         "daily": charts.daily_flow(
             labels,
