@@ -3,16 +3,18 @@ and the same cells as a GeoJSON heatmap layer."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from command_center.auth.dependencies import CurrentPrincipal
 from command_center.hotspots import service
 from command_center.hotspots.model import Cells, Spot
 from command_center.stats import service as stats_service
-from command_center.stats.periods import Period, resolve
+from command_center.stats.dependencies import AnyPeriod
+from command_center.stats.periods import Period
 from command_center.stats.schemas import PeriodOut
 
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
@@ -23,48 +25,47 @@ Weekday = Annotated[int | None, Query(ge=1, le=7, description="ISO weekday, 1 = 
 Resolution = Annotated[int | None, Query(ge=4, le=12, description="H3 resolution")]
 
 
-async def _found(
-    request: Request,
-    by: CurrentPrincipal,
-    *,
-    period: str,
-    on: str | None,
-    week: str | None,
-    month: str | None,
-    start: str | None,
-    end: str | None,
-    matter: list[str] | None,
-    hour: int | None,
-    weekday: int | None,
-    cells: Cells,
-    resolution: int | None,
-) -> tuple[Period, service.HotSpots, Any]:
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """The query both hot-spot endpoints take."""
+
+    period: Period
+    matter: list[str]
+    hour: int | None
+    weekday: int | None
+    cells: Cells
+    resolution: int | None
+
+
+def ask(
+    period: AnyPeriod,
+    matter: Matter = None,
+    hour: Hour = None,
+    weekday: Weekday = None,
+    cells: Cells = Cells.AUTO,
+    resolution: Resolution = None,
+) -> Ask:
+    return Ask(period, matter or [], hour, weekday, cells, resolution)
+
+
+Asked = Annotated[Ask, Depends(ask)]
+
+
+async def _found(request: Request, by: CurrentPrincipal, asked: Ask) -> service.HotSpots:
     state = request.app.state
     scope = stats_service.scope_of(by)
-    now = state.clock()
-    chosen = resolve(
-        period,
-        zone=state.settings.zone,
-        now=now,
-        on=on,
-        week=week,
-        month=month,
-        start=start,
-        end=end,
-    )
     async with state.database.sessions() as session:
-        found = await service.hotspots(
+        return await service.hotspots(
             session=session,
-            period=chosen,
-            now=now,
+            period=asked.period,
+            now=state.clock(),
             scope=scope,
-            cells=cells,
-            resolution=resolution or state.settings.hotspot_h3_resolution,
-            matters=matter or [],
-            hour=hour,
-            weekday=weekday,
+            cells=asked.cells,
+            resolution=asked.resolution or state.settings.hotspot_h3_resolution,
+            matters=asked.matter,
+            hour=asked.hour,
+            weekday=asked.weekday,
         )
-    return chosen, found, state.database
 
 
 def _spot(spot: Spot, total: int) -> dict[str, Any]:
@@ -87,37 +88,13 @@ def _spot(spot: Spot, total: int) -> dict[str, Any]:
 async def hotspots(
     request: Request,
     by: CurrentPrincipal,
-    period: str = "month",
-    on: Annotated[str | None, Query(alias="date")] = None,
-    week: str | None = None,
-    month: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
-    matter: Matter = None,
-    hour: Hour = None,
-    weekday: Weekday = None,
-    cells: Cells = Cells.AUTO,
-    resolution: Resolution = None,
+    asked: Asked,
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> dict[str, Any]:
     """The cells with the most clues received in the period (grid cells where loaded,
     else H3), each with its top matters, clues per local hour and weekday and their
     peaks: a ranked list for patrol planning. Filters: `matter`, `hour`, `weekday`."""
-    chosen, found, _ = await _found(
-        request,
-        by,
-        period=period,
-        on=on,
-        week=week,
-        month=month,
-        start=start,
-        end=end,
-        matter=matter,
-        hour=hour,
-        weekday=weekday,
-        cells=cells,
-        resolution=resolution,
-    )
+    found, chosen = await _found(request, by, asked), asked.period
     return {
         "period": PeriodOut.of(chosen).model_dump(mode="json"),
         "label": chosen.label,
@@ -132,37 +109,13 @@ async def hotspots(
 async def hotspots_layer(
     request: Request,
     by: CurrentPrincipal,
-    period: str = "month",
-    on: Annotated[str | None, Query(alias="date")] = None,
-    week: str | None = None,
-    month: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
-    matter: Matter = None,
-    hour: Hour = None,
-    weekday: Weekday = None,
-    cells: Cells = Cells.AUTO,
-    resolution: Resolution = None,
+    asked: Asked,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> JSONResponse:
     """The heatmap layer: each cell's polygon (WGS84) with its clues and `intensity`
     (clues relative to the busiest cell, 0..1)."""
-    _, found, database = await _found(
-        request,
-        by,
-        period=period,
-        on=on,
-        week=week,
-        month=month,
-        start=start,
-        end=end,
-        matter=matter,
-        hour=hour,
-        weekday=weekday,
-        cells=cells,
-        resolution=resolution,
-    )
-    async with database.sessions() as session:
+    found = await _found(request, by, asked)
+    async with request.app.state.database.sessions() as session:
         geometry = await service.shapes(session=session, found=found, limit=limit)
     busiest = found.spots[0].clues if found.spots else 0
     features = [

@@ -4,6 +4,7 @@ issued, with the clue's QR code, read back from the PDF."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -21,22 +22,22 @@ from tests.support import LIANDU, spread
 OPERATOR = Principal(role=Role.OPERATOR, subject="desk-7")
 
 
-async def dispatched_clue(database: Database) -> tuple[int, str, str, datetime, datetime]:
+async def submitted(database: Database, **fields: Any) -> clues_service.IntakeResult:
     lon, lat = spread(LIANDU)
     async with database.transaction() as session:
-        result = await clues_service.submit(
+        return await clues_service.submit(
             session=session,
             submission=Submission(
-                channel=Channel.GRID,
-                matter_code="CG-006",
-                lon=lon,
-                lat=lat,
-                submitted_crs="wgs84",
-                description="河道旁倾倒建筑垃圾约两方",
+                matter_code="CG-006", lon=lon, lat=lat, submitted_crs="wgs84", **fields
             ),
             by=OPERATOR,
             zone=ZoneInfo("Asia/Shanghai"),
         )
+
+
+async def dispatched_clue(database: Database) -> tuple[int, str, str, datetime, datetime]:
+    result = await submitted(database, channel=Channel.GRID, description="河道旁倾倒建筑垃圾约两方")
+    async with database.sessions() as session:
         row = (
             await session.execute(
                 text("SELECT dispatched_at, deadline FROM clues WHERE id = :id"),
@@ -96,22 +97,12 @@ async def test_the_reminder_letter_the_ladder_issued_prints_with_its_number(
 async def test_a_clue_nobody_has_has_no_assignment_sheet(
     live_server: LiveServer, client: httpx.AsyncClient, database: Database
 ) -> None:
-    lon, lat = spread(LIANDU)
-    async with database.transaction() as session:
-        queued = await clues_service.submit(
-            session=session,
-            submission=Submission(
-                channel=Channel.HOTLINE,
-                matter_code="CG-006",
-                lon=lon,
-                lat=lat,
-                submitted_crs="wgs84",
-                address="莲都区某路 8 号",
-                location_approximate=True,  # waits for the operator to confirm the place
-            ),
-            by=OPERATOR,
-            zone=ZoneInfo("Asia/Shanghai"),
-        )
+    queued = await submitted(
+        database,
+        channel=Channel.HOTLINE,
+        address="莲都区某路 8 号",
+        location_approximate=True,  # waits for the operator to confirm the place
+    )
     assert queued.squad_code is None
     response = await client.get(
         f"/api/v1/clues/{queued.clue_id}/assignment-sheet.pdf",

@@ -3,9 +3,6 @@ from the command line, on demand through the API, and on the schedule."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,22 +14,10 @@ from command_center.reports.scheduler import due_periods, generate_due
 from command_center.settings import Settings
 from tests.conftest import LiveServer
 from tests.history import SHANGHAI, SimClue
+from tests.integration.test_cli import run
 from tests.stats.pdfs import flat, pages, text_of
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "SECRET_KEY": "x" * 40}
-    return subprocess.run(
-        [sys.executable, "-m", "command_center", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -43,7 +28,7 @@ def test_the_weekly_report_pdf_carries_the_week_figures(
     settings: Settings, history: dict[str, SimClue], tmp_path: Path
 ) -> None:
     out = tmp_path / "w47.pdf"
-    done = command(settings, "report", "weekly", "--week", "2025-W47", "--out", str(out))
+    done = run(settings, "report", "weekly", "--week", "2025-W47", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "9 due, 6 closed" in done.stdout
     pdf = out.read_bytes()
@@ -66,7 +51,7 @@ def test_the_monthly_bulletin_as_html_and_pdf_has_the_red_black_list(
 ) -> None:
     html_file, pdf_file = tmp_path / "m.html", tmp_path / "m.pdf"
     for out in (html_file, pdf_file):
-        done = command(settings, "report", "monthly", "--month", "2025-11", "--out", str(out))
+        done = run(settings, "report", "monthly", "--month", "2025-11", "--out", str(out))
         assert done.returncode == 0, done.stderr
     html = html_file.read_text("utf-8")
     assert (
@@ -80,9 +65,9 @@ def test_the_monthly_bulletin_as_html_and_pdf_has_the_red_black_list(
 
 
 def test_bad_report_requests_are_refused_by_name(settings: Settings, tmp_path: Path) -> None:
-    wrong = command(settings, "report", "weekly", "--week", "2025-47", "--out", "x.pdf")
+    wrong = run(settings, "report", "weekly", "--week", "2025-47", "--out", "x.pdf")
     assert wrong.returncode == 1 and "2026-W47" in wrong.stderr
-    suffix = command(settings, "report", "monthly", "--month", "2025-11", "--out", "x.docx")
+    suffix = run(settings, "report", "monthly", "--month", "2025-11", "--out", "x.docx")
     assert suffix.returncode == 1 and ".pdf or .html" in suffix.stderr
 
 
