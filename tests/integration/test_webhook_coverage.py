@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import httpx
+from sqlalchemy import text
 
 from command_center.auth.model import Principal, Role
 from command_center.clues import service as clues_service
@@ -31,8 +32,10 @@ async def test_a_webhook_without_types_gets_every_kind_of_event(
 ) -> None:
     streams = Receiver()
     async with database.transaction() as session:
-        _, secret = await webhooks.add(session=session, url=receiver.url, event_types=[])
-        await webhooks.add(session=session, url=streams.url, event_types=["stream.*"])
+        everything, secret = await webhooks.add(session=session, url=receiver.url, event_types=[])
+        only_video, _ = await webhooks.add(
+            session=session, url=streams.url, event_types=["stream.*"]
+        )
     lon, lat = spread(LIANDU)
     async with database.transaction() as session:
         result = await clues_service.submit(
@@ -62,3 +65,9 @@ async def test_a_webhook_without_types_gets_every_kind_of_event(
         assert ids == sorted(ids)
     finally:
         streams.server.shutdown()
+        streams.server.server_close()
+        async with database.transaction() as session:  # later servers must not wait on them
+            await session.execute(
+                text("UPDATE webhooks SET active = false WHERE id = ANY(:ids)"),
+                {"ids": [everything, only_video]},
+            )
