@@ -102,7 +102,3 @@ def duration(seconds: float | None) -> str:
     if seconds < 48 * 3600:
         return f"{seconds / 3600:.1f}小时"
     return f"{seconds / 86400:.1f}天"
-
-
-def local_time(moment: datetime | None, period: Period) -> str:
-    return "—" if moment is None else f"{moment.astimezone(period.zone):%Y-%m-%d %H:%M}"

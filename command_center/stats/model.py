@@ -85,11 +85,6 @@ class Counts:
     ratings: int = 0
     satisfied: int = 0
 
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(
-            **{name: getattr(self, name) + getattr(other, name) for name in self.__slots__}
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class Rates:
