@@ -14,7 +14,15 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from command_center.stats.model import STEP_EVENTS, Counts, Dimension, Scope, StepTime, Window
+from command_center.stats.model import (
+    STEP_EVENTS,
+    Counts,
+    Dimension,
+    Scope,
+    Step,
+    StepTime,
+    Window,
+)
 
 # (key, name) of a clue's group; constant SQL fragments chosen by Dimension only.
 GROUP: dict[Dimension, tuple[str, str]] = {
@@ -38,11 +46,16 @@ AND (CAST(:squad AS text) IS NULL OR c.squad_code = CAST(:squad AS text))
 """
 
 # Clues that can be due in the period: a superset, narrowed by the record below. Left
-# out are only clues created after the cut-off, clues closed before the period and
-# never reopened, and clues cancelled or merged before it.
+# out are only clues created after the cut-off, clues closed before the period and never
+# reopened, clues cancelled or merged before it, and open clues whose deadline now lies
+# before the period: a deadline only ever moves later (a new dispatch, an extension, the
+# end of a hold all set one after the moment they happen) or is cleared, so such a clue's
+# deadline at the cut-off was before the period too.
+DUE_LATER = "AND (c.deadline IS NULL OR c.deadline >= :start)"
 CANDIDATES = """
 SELECT c.id FROM clues c
 WHERE c.state NOT IN ('closed', 'cancelled', 'duplicate') AND c.created_at < :cut
+  {open_filter}
 UNION SELECT c.id FROM clues c WHERE c.closed_at >= :start AND c.created_at < :cut
 UNION SELECT c.id FROM clues c WHERE c.reopen_count > 0 AND c.created_at < :cut
 UNION SELECT c.id FROM clues c
@@ -50,7 +63,7 @@ WHERE c.state IN ('cancelled', 'duplicate') AND c.updated_at >= :start AND c.cre
 """
 
 # Each candidate's situation at the cut-off, from its events before it.
-FACTS = f"""
+FACTS_TEMPLATE = f"""
 cand AS (
     SELECT c.id, {{key}} AS key, {{name}} AS name
     FROM clues c {JOINS}
@@ -90,6 +103,10 @@ status AS (
     FROM facts f JOIN cand ON cand.id = f.clue_id
 )
 """
+
+FACTS = FACTS_TEMPLATE.replace("{open_filter}", DUE_LATER)  # for what is due in P
+# every clue open at the cut-off, however long overdue (the overdue list and count)
+FACTS_ALL_OPEN = FACTS_TEMPLATE.replace("{open_filter}", "")
 
 COHORT = f"""
 WITH {FACTS},
@@ -139,34 +156,60 @@ WHERE e.at >= :start AND e.at < :cut
 GROUP BY 1, 2
 """
 
-STEPS_VALUES = ", ".join(
-    f"('{step.value}', '{start}', '{end}')" for step, (start, end) in STEP_EVENTS.items()
+# The time of the latest start event of each step before an event, in one window pass over
+# the events of the clues that ended a step in the period.
+_BEFORE = "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
+_LAST = ",\n".join(
+    f"    max(e.at) FILTER (WHERE e.type = '{start}') OVER w AS last_{step.value}"
+    for step, (start, _) in STEP_EVENTS.items()
+)
+_PAIRS = "\n".join(
+    f"    WHEN '{end}' THEN x.at - x.last_{step.value}"
+    for step, (_, end) in STEP_EVENTS.items()
+    if step is not Step.DISPATCH
+)
+_NAMES = "\n".join(
+    f"    WHEN '{end}' THEN '{step.value}'"
+    for step, (_, end) in STEP_EVENTS.items()
+    if step is not Step.DISPATCH
 )
 STEPS = f"""
-WITH ends AS (
-    SELECT e.id, e.clue_id, e.type, e.at, {{key}} AS key, {{name}} AS name
-    FROM events e JOIN clues c ON c.id = e.clue_id {JOINS}
+WITH clues_ending AS (
+    SELECT DISTINCT e.clue_id FROM events e JOIN clues c ON c.id = e.clue_id
     WHERE e.at >= :start AND e.at < :cut
       AND e.type IN ('clue.dispatched', 'clue.accepted', 'clue.on_scene', 'clue.handled',
                      'clue.closed')
       AND {SCOPE}
 ),
+ev AS (
+    SELECT e.clue_id, e.type, e.at,
+{_LAST},
+    count(*) FILTER (WHERE e.type = 'clue.dispatched') OVER w AS dispatches_before
+    FROM events e JOIN clues_ending USING (clue_id)
+    WHERE e.at < :cut
+    WINDOW w AS (PARTITION BY e.clue_id ORDER BY e.id {_BEFORE})
+),
 paired AS (
-    SELECT x.key, x.name, s.step, EXTRACT(EPOCH FROM x.at - st.at) AS seconds
-    FROM ends x
-    JOIN (VALUES {STEPS_VALUES}) AS s(step, start_type, end_type) ON s.end_type = x.type
-    JOIN LATERAL (
-        SELECT e.at FROM events e
-        WHERE e.clue_id = x.clue_id AND e.type = s.start_type AND e.id < x.id
-        ORDER BY e.id DESC LIMIT 1
-    ) st ON true
-    WHERE s.step <> 'dispatch' OR NOT EXISTS (
-        SELECT 1 FROM events p
-        WHERE p.clue_id = x.clue_id AND p.type = 'clue.dispatched' AND p.id < x.id)
+    SELECT x.clue_id,
+        CASE WHEN x.type = 'clue.dispatched' THEN 'dispatch' ELSE CASE x.type
+{_NAMES}
+        END END AS step,
+        EXTRACT(EPOCH FROM CASE
+            WHEN x.type = 'clue.dispatched' THEN x.at - x.last_dispatch
+            ELSE CASE x.type
+{_PAIRS}
+            END END) AS seconds
+    FROM ev x
+    WHERE x.at >= :start
+      AND x.type IN ('clue.dispatched', 'clue.accepted', 'clue.on_scene', 'clue.handled',
+                     'clue.closed')
+      AND (x.type <> 'clue.dispatched' OR x.dispatches_before = 0)
 )
-SELECT key, name, step, count(*) AS n, avg(seconds) AS mean,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds) AS p90
-FROM paired GROUP BY 1, 2, 3
+SELECT {{key}} AS key, {{name}} AS name, p.step, count(*) AS n, avg(p.seconds) AS mean,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY p.seconds) AS p90
+FROM paired p JOIN clues c ON c.id = p.clue_id {JOINS}
+WHERE p.seconds IS NOT NULL
+GROUP BY 1, 2, 3
 """
 
 OVERDUE_AT_CUT = """
@@ -174,10 +217,10 @@ NOT s.gone AND NOT s.is_closed AND NOT s.on_hold
 AND s.state IN ('dispatched', 'accepted', 'on_scene') AND s.deadline_at < :cut
 """
 
-COUNT_OVERDUE_AT_CUT = f"WITH {FACTS} SELECT count(*) FROM status s WHERE {OVERDUE_AT_CUT}"
+COUNT_OVERDUE_AT_CUT = f"WITH {FACTS_ALL_OPEN} SELECT count(*) FROM status s WHERE {OVERDUE_AT_CUT}"
 
 WORST_OVERDUE = f"""
-WITH {FACTS}
+WITH {FACTS_ALL_OPEN}
 SELECT c.id AS clue_id, c.service_request_id, c.department, c.squad_code, c.matter_code,
        m.name AS matter_name, j.name AS jurisdiction_name, s.state, s.deadline_at AS deadline,
        EXTRACT(EPOCH FROM :cut - s.deadline_at) AS overdue_seconds

@@ -134,3 +134,23 @@ async def test_a_past_period_gives_the_same_figures_whenever_it_is_asked(
             by=Dimension.DEPARTMENT,
         )
     assert {r.key: r.counts for r in rows} == {k: r.counts for k, r in later.items()}
+
+
+async def test_clues_overdue_since_an_earlier_period_stay_on_the_overdue_list(
+    database: Database, history: dict[str, SimClue]
+) -> None:
+    week48 = parse_week("2025-W48", ZONE)
+    async with database.sessions() as session:
+        worst = await service.worst_overdue(
+            session=session, period=week48, now=NOW, scope=Scope(), limit=50
+        )
+        overdue = await service.overdue_at_cut(
+            session=session, period=week48, now=NOW, scope=Scope()
+        )
+    ours = {c.id: name for name, c in history.items()}
+    # B2 (20 Nov) and A11 (21 Nov) were overdue before the week, A7 fell due in it
+    assert [ours[w["clue_id"]] for w in worst if w["clue_id"] in ours] == ["B2", "A11", "A7"]
+    assert overdue >= 3
+    due = await by(database, Dimension.DEPARTMENT, week48)
+    # …but only A7 is due in week 48 (and A3, closed on the 25th)
+    assert due[ENFORCEMENT].counts.due == 2 and ECOLOGY not in due
