@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,20 +21,29 @@ from command_center.db.session import Database
 from command_center.dispatch.model import DispatchPolicy
 from command_center.dispatch.ranking import Weights
 from command_center.evidence.storage import DirectoryStore
+from command_center.exports.router import router as exports_router
 from command_center.health.router import router as health_router
+from command_center.hotspots.router import router as hotspots_router
 from command_center.logs import install_redaction
+from command_center.metrics import instruments
+from command_center.metrics.router import router as metrics_router
 from command_center.notifications.webhooks import WebhookDeliverer
+from command_center.ogc.router import router as ogc_router
 from command_center.open311.formats import open311_errors
 from command_center.open311.intake import Limits
 from command_center.open311.router import router as open311_router
+from command_center.periodic import Periodic
 from command_center.positions.router import router as positions_router
 from command_center.ratelimit import Limit, MemoryRateLimiter, RedisRateLimiter
 from command_center.realtime.bus import Bus, LocalBus, RedisBus
 from command_center.realtime.hub import Hub
 from command_center.realtime.relay import Relay
 from command_center.realtime.router import router as realtime_router
+from command_center.reports.router import router as reports_router
+from command_center.reports.scheduler import ReportScheduler
 from command_center.residents.router import router as residents_router
 from command_center.settings import Settings
+from command_center.stats.router import router as stats_router
 from command_center.supervision.router import router as supervision_router
 from command_center.supervision.scheduler import Scheduler
 from command_center.telemetry.bus import LocalTelemetryBus, RedisTelemetryBus, TelemetryBus
@@ -98,6 +107,13 @@ def build_video(settings: Settings, observer: StreamObserver) -> VideoServer:
     return VideoServer(ice=ice_servers(settings), limits=limits, observer=observer)
 
 
+def _async(work: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        work()
+
+    return run
+
+
 def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) -> FastAPI:
     """A configured app; connections open in its lifespan, never here. `clock` drives the
     scheduler (tests pass a controllable one)."""
@@ -122,6 +138,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             publish=bus.publish,
             poll_seconds=settings.outbox_poll_seconds,
             on_publish_failed=hub.nudge,  # this process's clients need not wait for the poll
+            on_moved=instruments.relayed,
         )
         app.state.database, app.state.bus, app.state.hub = database, bus, hub
         limiter = (
@@ -131,6 +148,14 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         )
         app.state.limiter = limiter
         telemetry_bus, telemetry_hub = build_telemetry_bus(settings), TelemetryHub()
+
+        def sample_connections() -> None:
+            instruments.connections(
+                events=hub.connections, telemetry=telemetry_hub.watchers, queued=hub.queued
+            )
+
+        app.state.sample_connections = sample_connections
+        sampler = Periodic("metrics", _async(sample_connections), poll_seconds=2.0)
         video = build_video(settings, StreamEvents(database=database, telemetry=telemetry_bus))
         app.state.telemetry_bus, app.state.telemetry_hub = telemetry_bus, telemetry_hub
         app.state.video, app.state.stream_lookup = video, stream_lookup(video)
@@ -147,9 +172,23 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             database=database, clock=clock, poll_seconds=settings.outbox_poll_seconds
         )
         await webhooks.start()
+        reports = ReportScheduler(
+            database=database,
+            clock=clock,
+            zone=settings.zone,
+            after=timedelta(hours=settings.reports_after_hours),
+            issuer=settings.report_issuer,
+            poll_seconds=settings.reports_poll_seconds,
+        )
+        if settings.reports_schedule:
+            await reports.start()
+        await sampler.start()
         try:
             yield
         finally:
+            await sampler.stop()
+            instruments.process_stopped()
+            await reports.stop()
             await webhooks.stop()
             await scheduler.stop()
             await video.close()  # every peer connection closed, recordings finished
@@ -187,6 +226,12 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         health_router,
         telemetry_router,
         video_router,
+        stats_router,
+        reports_router,
+        ogc_router,
+        exports_router,
+        metrics_router,
+        hotspots_router,
     ):
         app.include_router(router)
     app.add_middleware(

@@ -129,6 +129,32 @@ class Settings(BaseSettings):
     video_snapshot_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     video_recording_max_seconds: float = Field(default=3600.0, gt=0, le=86400)
 
+    # --- analytics, reports, metrics ----------------------------------------------------
+    report_issuer: str = Field(
+        default="综合行政执法指挥中心",
+        min_length=1,
+        max_length=60,
+        description="The issuing body printed at the head of reports and documents.",
+    )
+    reports_schedule: bool = Field(
+        default=True, description="Generate and store each week's and month's report."
+    )
+    reports_after_hours: float = Field(
+        default=8.0,
+        ge=0,
+        le=240,
+        description="Hours after a week or month ends before its report is generated.",
+    )
+    reports_poll_seconds: float = Field(
+        default=300.0, gt=0, le=86400, description="How often due reports are looked for."
+    )
+    hotspot_h3_resolution: int = Field(
+        default=9, ge=4, le=12, description="H3 cells of hot spots where no grid is loaded."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="If set, /metrics needs `Authorization: Bearer <it>`."
+    )
+
     @field_validator("ice_host_addresses", "ice_servers", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

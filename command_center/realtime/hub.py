@@ -68,6 +68,11 @@ class Hub:
     def connections(self) -> int:
         return len(self._subscribers)
 
+    @property
+    def queued(self) -> int:
+        """Events waiting in the connections' send queues."""
+        return sum(s.queue.qsize() for s in self._subscribers)
+
     async def start(self) -> None:
         async with self._database.sessions() as session:
             self._last_id = await repository.last_id(session)

@@ -140,11 +140,13 @@ class Relay:
         publish: Publish,
         poll_seconds: float,
         on_publish_failed: Callable[[], None] = lambda: None,
+        on_moved: Callable[[list[Event]], None] = lambda events: None,
     ) -> None:
         self._database = database
         self._conninfo = conninfo
         self._publish = publish
         self._on_publish_failed = on_publish_failed
+        self._on_moved = on_moved  # told of every batch this relay moved (metrics)
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -179,6 +181,7 @@ class Relay:
             except Exception:  # the bus is best effort; hubs catch up from the table
                 log.warning("publishing %d events failed; hubs will catch up", len(events))
                 self._on_publish_failed()
+            self._on_moved(events)
             if len(events) < BATCH:
                 return moved
 

@@ -3,10 +3,6 @@ landed on, gets every event of its scope exactly once and in order."""
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -16,60 +12,14 @@ from command_center.auth import tokens
 from command_center.auth.model import Role
 from command_center.db.session import Database
 from command_center.settings import Settings
-from tests.conftest import free_port
 from tests.support import collect, dispatched, listen, tip_id
+from tests.workers import serve_workers
 
 
 @pytest.fixture
 def two_workers(database: Database, settings: Settings) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "SECRET_KEY": settings.signing_key(),
-        "EVENT_CHANNEL": settings.event_channel + ":workers",
-        "RESIDENT_REPORTS_PER_MINUTE": "1000000",
-        "OUTBOX_POLL_SECONDS": "0.5",
-    }
-    if settings.redis_url:
-        env["REDIS_URL"] = settings.redis_url
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "command_center",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd="/",
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise RuntimeError("two-worker server did not start")
-        time.sleep(0.2)
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+    with serve_workers(settings) as url:
+        yield url
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="several workers need Redis")

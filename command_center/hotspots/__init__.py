@@ -1,0 +1,1 @@
+"""Hot spots: where clues come from, by cell, matter, hour of day and weekday."""
