@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from command_center.clues.model import State
 from command_center.errors import InvalidInput
+from gis.boundaries import LEVEL_RANK, LEVELS
 
 CLUSTER_PIXELS = 64
 TILE_PIXELS = 256
@@ -28,7 +29,6 @@ OPEN_STATES = tuple(
     s.value for s in State if s not in (State.CLOSED, State.CANCELLED, State.DUPLICATE)
 )
 WORKING_STATES = (State.DISPATCHED.value, State.ACCEPTED.value, State.ON_SCENE.value)
-LEVELS = ("city", "district", "street", "community", "grid")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +81,10 @@ def start_of_day(now: datetime, zone: ZoneInfo) -> datetime:
 
 
 def level_rank(level: str) -> int:
-    """1 for city … 5 for grid; InvalidInput for another word."""
+    """The stored rank of a level (city 0 … grid 4); InvalidInput for another word."""
     try:
-        return LEVELS.index(level) + 1
-    except ValueError:
+        return LEVEL_RANK[level]
+    except KeyError:
         raise InvalidInput(f"level must be one of {', '.join(LEVELS)}") from None
 
 

@@ -82,13 +82,14 @@ async def map_clues(
 
 
 def _cluster(cell: dict[str, Any]) -> ClusterOut:
-    return ClusterOut(
-        lon=round(float(cell["lon"]), 6),
-        lat=round(float(cell["lat"]), 6),
+    west, south, east, north = cell["west"], cell["south"], cell["east"], cell["north"]
+    return ClusterOut(  # the centroid, kept inside the cell's clues after rounding
+        lon=min(max(round(float(cell["lon"]), 6), west), east),
+        lat=min(max(round(float(cell["lat"]), 6), south), north),
         count=int(cell["count"]),
         by_state={k: int(v) for k, v in cell["by_state"].items()},
         overdue=int(cell["overdue"]),
-        bounds=(cell["west"], cell["south"], cell["east"], cell["north"]),
+        bounds=(west, south, east, north),
     )
 
 

@@ -224,13 +224,19 @@
     }
   }, 300);
 
+  const refreshRecord = debounce(() => selected && loadRecord(selected).catch(report), 300);
+
   function report(error) {
     console.error(error);
     flash(error.message, "error");
   }
 
   async function start() {
-    liveEvents((event) => event.type.startsWith("clue.") && refresh(), showStatus);
+    liveEvents((event) => {
+      if (!event.type.startsWith("clue.")) return;
+      refresh();
+      if (selected && event.data.clue_id === selected.id) refreshRecord();
+    }, showStatus);
     await loadSquads().catch(report);
     const areas = await api("/api/v1/jurisdictions?max_level=district&tolerance=50").catch(() => null);
     if (areas) MapKit.drawJurisdictions(areas, layer("jurisdictions"));

@@ -155,6 +155,10 @@
     const box = document.getElementById("announce");
     box.dataset.clueId = data.clue_id;
     box.hidden = false;
+    api(`/api/v1/clues/${data.clue_id}`).then((clue) => {
+      document.getElementById("announce-matter").textContent = clue.matter_name;
+      document.getElementById("announce-where").textContent = [clue.service_request_id, clue.jurisdiction_name, clue.description].filter(Boolean).join(" · ");
+    }).catch(() => null);
     if (navigator.vibrate) navigator.vibrate([300, 100, 300]);
     beep();
   }
