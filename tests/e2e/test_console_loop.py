@@ -64,6 +64,7 @@ async def test_a_tip_goes_round_the_loop_through_the_four_consoles(
     await resident.set_input_files("#photos", files=[photo])
     await resident.click("#locate")
     await resident.wait_for_selector("#where[data-set]", timeout=5_000)
+    await screenshot(resident, "report")
     async with resident.expect_response(lambda r: r.url.endswith("/api/v1/public/tips")) as sent:
         await resident.click("#submit")
     answer = await sent.value

@@ -53,6 +53,7 @@
       : body.clusters.map((c) => [...CC.toMap(c.lon, c.lat), Math.min(1, 0.2 + Math.log10(c.count + 1) / 3)]));
     document.getElementById("map-total").textContent = body.total;
     MapKit.legend(document.getElementById("legend"), body.by_state);
+    window.__wallLoads = (window.__wallLoads || 0) + 1;
     if (document.body.dataset.state !== "ready") {
       document.body.dataset.state = "ready";
       window.__wallReady = performance.now();
@@ -92,7 +93,7 @@
   }
 
   const refreshClues = throttle(() => loadClues().catch(report), 1500);
-  map.on("moveend", debounce(() => loadClues().catch(report), 200));
+  map.on("moveend", debounce(() => loadClues().catch(report), 120));
 
   /* A clue that arrives is drawn from its event at once, before any refresh. */
   function onClueEvent(event) {
