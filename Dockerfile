@@ -8,6 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# Reports and documents are rendered to PDF by WeasyPrint (pango) with Noto CJK fonts.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 # Project (see .dockerignore), installed as a regular package.
 COPY . /app
 RUN pip install /app \

@@ -129,6 +129,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     hook_add.set_defaults(run=_webhook_add)
 
+    report = commands.add_parser(
+        "report", help="the weekly report or monthly bulletin as PDF or HTML"
+    ).add_subparsers(dest="report_kind", required=True, metavar="KIND")
+    weekly = report.add_parser("weekly", help="the weekly report (周报) of an ISO week")
+    weekly.add_argument("--week", required=True, help="e.g. 2026-W47")
+    monthly = report.add_parser("monthly", help="the monthly bulletin (月通报) of a month")
+    monthly.add_argument("--month", required=True, help="e.g. 2026-11")
+    for kind in (weekly, monthly):
+        kind.add_argument("--out", required=True, type=Path, help="FILE.pdf or FILE.html")
+        kind.add_argument("--jurisdiction", help="only this jurisdiction and below")
+        kind.set_defaults(run=_report)
+
     token = commands.add_parser("token", help="print a signed bearer token")
     token.add_argument("--role", required=True, choices=[r.value for r in TOKEN_ROLES])
     token.add_argument(
@@ -386,6 +398,56 @@ def _webhook_add(args: argparse.Namespace) -> None:
         return f"webhook {hook_id} for {args.url}; its signing secret (shown once):\n{secret}"
 
     print(_with_session(work))
+
+
+def _report(args: argparse.Namespace) -> None:
+    from datetime import UTC, datetime
+
+    from command_center.reports import service as reports
+    from command_center.reports.model import ReportKind
+    from command_center.stats.model import Scope
+    from command_center.stats.periods import parse_month, parse_week
+
+    suffix = args.out.suffix.lower()
+    if suffix not in (".pdf", ".html"):
+        raise CommandFailed(f"--out must end in .pdf or .html, not {args.out.name}")
+    settings = _settings()
+    if args.report_kind == "weekly":
+        kind, period = ReportKind.WEEKLY, parse_week(args.week, settings.zone)
+    else:
+        kind, period = ReportKind.MONTHLY, parse_month(args.month, settings.zone)
+    if args.jurisdiction:
+        _check_scope_exists(None, args.jurisdiction)
+
+    content: dict[str, bytes] = {}
+
+    async def work(session: AsyncSession) -> str:
+        data = await reports.gather(
+            session=session,
+            kind=kind,
+            period=period,
+            now=datetime.now(UTC),
+            scope=Scope(jurisdiction=args.jurisdiction),
+            issuer=settings.report_issuer,
+        )
+        if suffix == ".html":
+            from command_center.reports import render
+
+            content["out"] = render.report_html(data).encode("utf-8")
+        else:
+            content["out"] = (await reports.render_report(data)).pdf
+        total = data.total.counts
+        return (
+            f"{kind.value} report {period.label}: {total.received} received, "
+            f"{total.due} due, {total.closed} closed; written to {args.out}"
+        )
+
+    summary = _with_session(work)
+    try:
+        args.out.write_bytes(content["out"])
+    except OSError as exc:
+        raise CommandFailed(f"cannot write {args.out}: {exc.strerror}") from None
+    print(summary)
 
 
 def _token(args: argparse.Namespace) -> None:

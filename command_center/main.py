@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,9 +22,11 @@ from command_center.db.session import Database
 from command_center.dispatch.model import DispatchPolicy
 from command_center.dispatch.ranking import Weights
 from command_center.evidence.storage import DirectoryStore
+from command_center.exports.router import router as exports_router
 from command_center.health.router import router as health_router
 from command_center.logs import install_redaction
 from command_center.notifications.webhooks import WebhookDeliverer
+from command_center.ogc.router import router as ogc_router
 from command_center.open311.formats import open311_errors
 from command_center.open311.intake import Limits
 from command_center.open311.router import router as open311_router
@@ -34,8 +36,11 @@ from command_center.realtime.bus import Bus, LocalBus, RedisBus
 from command_center.realtime.hub import Hub
 from command_center.realtime.relay import Relay
 from command_center.realtime.router import router as realtime_router
+from command_center.reports.router import router as reports_router
+from command_center.reports.scheduler import ReportScheduler
 from command_center.residents.router import router as residents_router
 from command_center.settings import Settings
+from command_center.stats.router import router as stats_router
 from command_center.supervision.router import router as supervision_router
 from command_center.supervision.scheduler import Scheduler
 from command_center.telemetry.bus import LocalTelemetryBus, RedisTelemetryBus, TelemetryBus
@@ -149,9 +154,20 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             database=database, clock=clock, poll_seconds=settings.outbox_poll_seconds
         )
         await webhooks.start()
+        reports = ReportScheduler(
+            database=database,
+            clock=clock,
+            zone=settings.zone,
+            after=timedelta(hours=settings.reports_after_hours),
+            issuer=settings.report_issuer,
+            poll_seconds=settings.reports_poll_seconds,
+        )
+        if settings.reports_schedule:
+            await reports.start()
         try:
             yield
         finally:
+            await reports.stop()
             await webhooks.stop()
             await scheduler.stop()
             await video.close()  # every peer connection closed, recordings finished
@@ -190,6 +206,10 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         telemetry_router,
         video_router,
         console_router,
+        stats_router,
+        reports_router,
+        ogc_router,
+        exports_router,
     ):
         app.include_router(router)
     install_consoles(app)

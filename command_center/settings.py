@@ -150,6 +150,32 @@ class Settings(BaseSettings):
     )
     map_tile_max_zoom: int = Field(default=18, ge=1, le=22)
 
+    # --- analytics, reports, metrics ----------------------------------------------------
+    report_issuer: str = Field(
+        default="综合行政执法指挥中心",
+        min_length=1,
+        max_length=60,
+        description="The issuing body printed at the head of reports and documents.",
+    )
+    reports_schedule: bool = Field(
+        default=True, description="Generate and store each week's and month's report."
+    )
+    reports_after_hours: float = Field(
+        default=8.0,
+        ge=0,
+        le=240,
+        description="Hours after a week or month ends before its report is generated.",
+    )
+    reports_poll_seconds: float = Field(
+        default=300.0, gt=0, le=86400, description="How often due reports are looked for."
+    )
+    hotspot_h3_resolution: int = Field(
+        default=9, ge=4, le=12, description="H3 cells of hot spots where no grid is loaded."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="If set, /metrics needs `Authorization: Bearer <it>`."
+    )
+
     @field_validator("ice_host_addresses", "ice_servers", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

@@ -18,6 +18,12 @@ CC_REDIS_PORT=6379
 CC_VENV="$CC_ROOT/.venv"
 CC_PYTHON="${PYTHON:-python3}"   # interpreter used to create .venv
 _CC_APT_UPDATED=${_CC_APT_UPDATED:-0}
+# What WeasyPrint needs to render reports and documents, with a CJK font to embed.
+CC_REPORT_PACKAGES=(
+  "libpango-1.0-0:/usr/lib/*/libpango-1.0.so.0"
+  "libpangoft2-1.0-0:/usr/lib/*/libpangoft2-1.0.so.0"
+  "fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
+)
 
 cc_say() { printf '==> %s\n' "$*"; }
 cc_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -57,7 +63,8 @@ _cc_apt_install() {
 # ensure_packages [PACKAGE[:BINARY] ...]
 # Installs from Debian packages only what is missing: PostgreSQL 15, PostGIS 3,
 # Redis, python3-venv. Extra arguments are packages installed only when their
-# binary (default: the package name) is not on PATH, e.g. `chromium`.
+# binary (default: the package name) is not on PATH, e.g. `chromium`, or when
+# the absolute path after the colon (a glob) matches no file.
 ensure_packages() {
   local -a missing=()
   local spec pkg bin
@@ -80,7 +87,12 @@ ensure_packages() {
   for spec in "$@"; do
     pkg="${spec%%:*}"
     bin="${spec#*:}"
-    command -v "$bin" >/dev/null 2>&1 || missing+=("$pkg")
+    if [[ "$bin" == /* ]]; then
+      # an absolute path (a glob is fine): a file the package installs, e.g. a font
+      compgen -G "$bin" >/dev/null || missing+=("$pkg")
+    else
+      command -v "$bin" >/dev/null 2>&1 || missing+=("$pkg")
+    fi
   done
   if [ "${#missing[@]}" -eq 0 ]; then
     cc_say "packages: already installed (postgresql-$CC_PG_VERSION, postgis 3, redis, python3-venv${*:+, $*})"

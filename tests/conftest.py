@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -49,6 +50,7 @@ def _test_settings(**overrides: object) -> Settings:
         "event_channel": f"command_center:test:{os.getpid()}:{secrets.token_hex(4)}",
         "outbox_poll_seconds": 0.5,
         "resident_reports_per_minute": 1_000_000,  # tests of the limit set their own
+        "reports_schedule": False,  # the scheduled-report test turns it on
         "media_dir": Path(tempfile.mkdtemp(prefix="command-center-media-")),
         "_env_file": None,
     }
@@ -174,3 +176,12 @@ def live_server(database: Database, settings: Settings) -> Iterator[LiveServer]:
 async def client(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+async def history(database: Database) -> dict[str, Any]:
+    """November 2025 as the statistics tests know it (tests/stats/scenario.py), written
+    once per session."""
+    from tests.stats import scenario
+
+    return await scenario.build(database)

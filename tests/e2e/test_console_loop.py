@@ -130,6 +130,13 @@ async def test_a_tip_goes_round_the_loop_through_the_four_consoles(
     await desk.click("#close")
     await desk.wait_for_selector("#flash[data-kind=ok]", timeout=5_000)
     await wall.wait_for_selector(f'[data-code="{code}"][data-state="closed"]', timeout=5_000)
+    closed_today = ""
+    for _ in range(40):  # the wall refreshes today's figures a few seconds after events
+        closed_today = (await wall.text_content("#kpi-closed") or "").strip()
+        if closed_today.isdigit() and int(closed_today) >= 1:
+            break
+        await wall.wait_for_timeout(250)
+    assert closed_today.isdigit() and int(closed_today) >= 1, closed_today
     await screenshot(wall, "wall-closed")
 
     async with httpx.AsyncClient(base_url=url) as http:

@@ -1,0 +1,1 @@
+"""Supervision analytics: indicators over the event record, rankings, hot spots."""

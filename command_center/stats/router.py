@@ -1,0 +1,183 @@
+"""`/api/v1/stats/…`: the overview, indicators (JSON and CSV), the ranking and the
+monthly red/black list. Scoped by the token (see stats.service.scope_of)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from command_center.auth.dependencies import CurrentPrincipal
+from command_center.stats import service
+from command_center.stats.model import Dimension
+from command_center.stats.periods import Period, resolve
+from command_center.stats.schemas import (
+    DEFAULT_WEIGHTS,
+    IndicatorRow,
+    IndicatorsOut,
+    OverviewOut,
+    PeriodOut,
+    RedBlackOut,
+    indicators_csv,
+)
+
+router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
+
+PeriodKind = Annotated[str, Query(description="day, week, month or custom")]
+OnDate = Annotated[
+    str | None, Query(alias="date", description="YYYY-MM-DD inside the period (default today)")
+]
+Week = Annotated[str | None, Query(description="ISO week, e.g. 2026-W47 (period=week)")]
+Month = Annotated[str | None, Query(description="e.g. 2026-11 (period=month)")]
+Start = Annotated[str | None, Query(description="first day, YYYY-MM-DD (period=custom)")]
+End = Annotated[str | None, Query(description="last day, included (period=custom)")]
+By = Annotated[Dimension, Query(description="department, district, matter or total")]
+MinDue = Annotated[int, Query(ge=1, le=10_000, description="due clues needed to be ranked")]
+
+
+def _now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock()
+    return now
+
+
+def _period(
+    request: Request,
+    kind: str,
+    on: str | None,
+    week: str | None = None,
+    month: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> Period:
+    return resolve(
+        kind,
+        zone=request.app.state.settings.zone,
+        now=_now(request),
+        on=on,
+        week=week,
+        month=month,
+        start=start,
+        end=end,
+    )
+
+
+@router.get("/overview", response_model=OverviewOut)
+async def overview(
+    request: Request, by: CurrentPrincipal, period: PeriodKind = "day", on: OnDate = None
+) -> OverviewOut:
+    """Received, dispatched and closed in the period, overdue now, and the closure,
+    on-time and satisfaction rates (definitions in the README, "Supervision analytics")."""
+    scope = service.scope_of(by)
+    chosen = _period(request, period, on)
+    async with request.app.state.database.sessions() as session:
+        figures = await service.overview(
+            session=session, period=chosen, now=_now(request), scope=scope
+        )
+    return OverviewOut(
+        period=PeriodOut.of(chosen),
+        received=figures.counts.received,
+        dispatched=figures.counts.dispatched,
+        closed=figures.counts.closed,
+        overdue=figures.overdue,
+        closure_rate=figures.row.rates.closure_rate,
+        on_time_rate=figures.row.rates.on_time_rate,
+        satisfaction_rate=figures.row.rates.satisfaction_rate,
+    )
+
+
+async def _indicators(
+    request: Request,
+    by: CurrentPrincipal,
+    group: Dimension,
+    chosen: Period,
+    min_due: int,
+) -> IndicatorsOut:
+    scope = service.scope_of(by)
+    now = _now(request)
+    async with request.app.state.database.sessions() as session:
+        rows = await service.indicators(
+            session=session, period=chosen, now=now, scope=scope, by=group, min_due=min_due
+        )
+    return IndicatorsOut(
+        period=PeriodOut.of(chosen),
+        label=chosen.label,
+        cutoff=chosen.cutoff(now).astimezone(chosen.zone),
+        by=group.value,
+        weights=DEFAULT_WEIGHTS,
+        rows=[IndicatorRow.of(r) for r in rows],
+    )
+
+
+@router.get("/indicators", response_model=IndicatorsOut)
+async def indicators(
+    request: Request,
+    by: CurrentPrincipal,
+    period: PeriodKind = "month",
+    on: OnDate = None,
+    week: Week = None,
+    month: Month = None,
+    start: Start = None,
+    end: End = None,
+    group: Annotated[Dimension, Query(alias="by")] = Dimension.DEPARTMENT,
+    min_due: MinDue = 1,
+) -> IndicatorsOut:
+    """Every indicator per department, district or matter, ranked by the composite index."""
+    chosen = _period(request, period, on, week, month, start, end)
+    return await _indicators(request, by, group, chosen, min_due)
+
+
+@router.get("/indicators.csv", response_class=Response)
+async def indicators_as_csv(
+    request: Request,
+    by: CurrentPrincipal,
+    period: PeriodKind = "month",
+    on: OnDate = None,
+    week: Week = None,
+    month: Month = None,
+    start: Start = None,
+    end: End = None,
+    group: Annotated[Dimension, Query(alias="by")] = Dimension.DEPARTMENT,
+    min_due: MinDue = 1,
+) -> Response:
+    """The same as CSV (UTF-8 with BOM), one line per group."""
+    chosen = _period(request, period, on, week, month, start, end)
+    result = await _indicators(request, by, group, chosen, min_due)
+    body = indicators_csv(result.rows, label=result.label, by=result.by)
+    filename = f"indicators-{group.value}-{chosen.label.replace('..', '_')}.csv"
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/red-black", response_model=RedBlackOut)
+async def red_black(
+    request: Request,
+    by: CurrentPrincipal,
+    month: Month = None,
+    on: OnDate = None,
+    min_due: MinDue = 5,
+) -> RedBlackOut:
+    """The monthly red/black list (红黑榜) of departments: the top and the bottom of the
+    month's ranking by the composite index, among departments with at least `min_due`
+    due clues."""
+    scope = service.scope_of(by)
+    chosen = _period(request, "month", on, month=month)
+    now = _now(request)
+    async with request.app.state.database.sessions() as session:
+        ranking, lists = await service.red_black_list(
+            session=session, period=chosen, now=now, scope=scope, min_due=min_due
+        )
+    return RedBlackOut(
+        period=PeriodOut.of(chosen),
+        label=chosen.label,
+        cutoff=chosen.cutoff(now).astimezone(chosen.zone),
+        min_due=min_due,
+        weights=DEFAULT_WEIGHTS,
+        red=[IndicatorRow.of(r) for r in lists.red],
+        black=[IndicatorRow.of(r) for r in lists.black],
+        ranking=[IndicatorRow.of(r) for r in ranking],
+    )
