@@ -17,6 +17,7 @@ from starlette.requests import ClientDisconnect
 from command_center import errors
 from command_center.bodylimit import BodyLimit
 from command_center.clues.router import router as clues_router
+from command_center.console.router import router as console_router
 from command_center.db.session import Database
 from command_center.dispatch.model import DispatchPolicy
 from command_center.dispatch.ranking import Weights
@@ -55,6 +56,7 @@ from feeds.video.ice import IceServers, announce_host_addresses, resolve_host_ad
 from feeds.video.model import Limits as VideoLimits
 from feeds.video.model import StreamObserver
 from feeds.video.streams import VideoServer
+from web_console.router import install as install_consoles
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +228,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         health_router,
         telemetry_router,
         video_router,
+        console_router,
         stats_router,
         reports_router,
         ogc_router,
@@ -234,6 +237,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         hotspots_router,
     ):
         app.include_router(router)
+    install_consoles(app)
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,

@@ -129,6 +129,27 @@ class Settings(BaseSettings):
     video_snapshot_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     video_recording_max_seconds: float = Field(default=3600.0, gt=0, le=86400)
 
+    # --- consoles: the base map ----------------------------------------------------------
+    map_tile_url: str = Field(
+        default="",
+        description="Base map tiles, an XYZ URL template with {z}, {x}, {y} (and {s} for "
+        "MAP_TILE_SUBDOMAINS): a city's own tile server or an online provider. Empty (the "
+        "default) draws no tiles: the jurisdictions are the base, and no page asks any "
+        "other host for anything.",
+    )
+    map_tile_crs: Literal["wgs84", "gcj02"] = Field(
+        default="wgs84",
+        description="Datum of the tiles: gcj02 for Chinese providers (AMap, Tencent); every "
+        "overlay is then shifted into GCJ-02 for display.",
+    )
+    map_tile_attribution: str = Field(
+        default="", max_length=500, description="Attribution shown on the map for the tiles."
+    )
+    map_tile_subdomains: str = Field(
+        default="abc", max_length=20, pattern=r"^[A-Za-z0-9]*$", description="Values of {s}."
+    )
+    map_tile_max_zoom: int = Field(default=18, ge=1, le=22)
+
     # --- analytics, reports, metrics ----------------------------------------------------
     report_issuer: str = Field(
         default="综合行政执法指挥中心",
@@ -179,6 +200,21 @@ class Settings(BaseSettings):
         for url in value:
             if not url.startswith(("stun:", "stuns:", "turn:", "turns:")):
                 raise ValueError(f"{url!r} must start with stun:, stuns:, turn: or turns:")
+        return value
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        if not value.startswith(("http://", "https://", "/")):
+            raise ValueError("MAP_TILE_URL must start with http://, https:// or / (this server)")
+        missing = [p for p in ("{z}", "{x}") if p not in value]
+        if "{y}" not in value and "{-y}" not in value:
+            missing.append("{y}")
+        if missing:
+            raise ValueError(f"MAP_TILE_URL lacks {', '.join(missing)}")
         return value
 
     @field_validator("database_url")

@@ -104,6 +104,18 @@ ensure_packages() {
   _cc_apt_install "${missing[@]}"
 }
 
+# ensure_cjk_font: a Chinese font for the browser of the end-to-end tests (fonts-noto-cjk,
+# the package the analytics PDFs use too), so that screenshots show text, not boxes.
+ensure_cjk_font() {
+  if command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null | head -n 1)" ]; then
+    cc_say "fonts: a CJK font is installed"
+    return 0
+  fi
+  command -v apt-get >/dev/null 2>&1 || cc_die "no CJK font and no apt-get; install fonts-noto-cjk"
+  cc_say "fonts: installing fonts-noto-cjk"
+  _cc_apt_install fonts-noto-cjk
+}
+
 # ensure_postgres: PostgreSQL 15 accepting connections on 127.0.0.1:5432.
 ensure_postgres() {
   local created="" status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +14,7 @@ from command_center.dispatch.calendar import WorkCalendar
 from command_center.dispatch.model import DEFAULT_POLICY, EMPTY_ROUTE, DispatchPolicy, Route
 from command_center.dispatch.ranking import rank
 
-__all__ = ["DEFAULT_POLICY", "EMPTY_ROUTE", "DispatchPolicy", "Route", "route"]
+__all__ = ["DEFAULT_POLICY", "EMPTY_ROUTE", "DispatchPolicy", "Route", "route", "suggest"]
 
 
 async def route(
@@ -95,3 +96,41 @@ async def _calendar(
     days = int((deadline_hours or 0) * 1.5 / 7 * 7 / 5) + 40
     holidays, workdays = await repository.calendar_days(session, start=now, days=days)
     return WorkCalendar(zone=ZoneInfo(policy.zone), holidays=holidays, workdays=workdays)
+
+
+async def suggest(
+    *,
+    session: AsyncSession,
+    lon: float,
+    lat: float,
+    matter_code: str,
+    department: str | None = None,
+    now: datetime | None = None,
+    policy: DispatchPolicy | None = None,
+) -> list[dict[str, Any]]:
+    """Every squad of the department serving the place, explained as `route` ranks them:
+    the eligible ones best first (`rank` 1 is the one `route` would choose), then the
+    ineligible ones (off duty, off shift) nearest first with `rank` None. Empty for a
+    point outside every jurisdiction or an unknown matter."""
+    policy = policy or session.info.get("dispatch_policy") or DEFAULT_POLICY
+    place = await repository.place(session, lon=lon, lat=lat, matter_code=matter_code, now=now)
+    responsible = department or place.department
+    if place.jurisdiction_code is None or responsible is None:
+        return []
+    candidates = await repository.candidates(
+        session,
+        lon=lon,
+        lat=lat,
+        department=responsible,
+        domain=place.domain,
+        path=list(place.jurisdiction_path or ()),
+        now=place.now,
+        zone=policy.zone,
+        max_position_age_s=policy.max_position_age_s,
+    )
+    ranked = rank(candidates, policy.weights)
+    rest = sorted((c for c in candidates if c not in ranked), key=lambda c: c.distance_m)
+    return [
+        {**c.explain(policy.weights), "eligible": True, "rank": n}
+        for n, c in enumerate(ranked, start=1)
+    ] + [{**c.explain(policy.weights), "eligible": False, "rank": None} for c in rest]

@@ -82,16 +82,22 @@ async def test_events_arrive_signed_and_a_failure_is_retried_later(
         second,
         second,
     ]
-    async with database.sessions() as session:
-        log = (
-            await session.execute(
-                text(
-                    "SELECT status_code, attempt FROM webhook_deliveries WHERE webhook_id = :w "
-                    "ORDER BY id"
-                ),
-                {"w": hook_id},
-            )
-        ).all()
+    # The receiver has answered before the deliverer records the attempt: wait for it.
+    async with asyncio.timeout(5):
+        while True:
+            async with database.sessions() as session:
+                log = (
+                    await session.execute(
+                        text(
+                            "SELECT status_code, attempt FROM webhook_deliveries "
+                            "WHERE webhook_id = :w ORDER BY id"
+                        ),
+                        {"w": hook_id},
+                    )
+                ).all()
+            if len(log) >= 3:
+                break
+            await asyncio.sleep(0.05)
     assert [(row.status_code, row.attempt) for row in log] == [(200, 1), (500, 1), (200, 2)]
 
 

@@ -1,0 +1,158 @@
+"""JSON read models for the consoles: the wall map, squads, jurisdictions as GeoJSON,
+a clue's suggested squads and its evidence. Every answer is scoped by the token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from command_center.auth.dependencies import CurrentPrincipal
+from command_center.clues import service as clues_service
+from command_center.console import service
+from command_center.console.model import DEFAULT_MAX_POINTS, MAX_POINTS_LIMIT, MAX_ZOOM, BBox
+from command_center.console.repository import Scope
+from command_center.console.schemas import (
+    CandidateOut,
+    EvidenceOut,
+    MapCluesOut,
+    MapSquadOut,
+)
+from command_center.errors import NotFound
+from command_center.evidence import service as evidence_service
+
+router = APIRouter(prefix="/api/v1", tags=["consoles"])
+
+Level = Literal["city", "district", "street", "community", "grid"]
+PublicLevel = Literal["city", "district", "street"]
+
+
+def _now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock()
+    return now
+
+
+@router.get("/map/clues", response_model=MapCluesOut)
+async def map_clues(
+    request: Request,
+    by: CurrentPrincipal,
+    bbox: Annotated[str, Query(description="west,south,east,north (WGS84)")],
+    zoom: Annotated[int, Query(ge=0, le=MAX_ZOOM, description="Web-Mercator zoom")],
+    max_points: Annotated[int, Query(ge=0, le=MAX_POINTS_LIMIT)] = DEFAULT_MAX_POINTS,
+) -> MapCluesOut:
+    """Open clues in the viewport, and those closed today: one by one when there are at
+    most `max_points`, else aggregated server-side on a grid of ~64 px cells at `zoom`
+    with the count in each state."""
+    state = request.app.state
+    async with state.database.sessions() as session:
+        return await service.map_clues(
+            session=session,
+            by=by,
+            bbox=BBox.parse(bbox),
+            zoom=zoom,
+            now=_now(request),
+            zone=state.settings.zone,
+            max_points=max_points,
+        )
+
+
+@router.get("/map/squads", response_model=list[MapSquadOut])
+async def map_squads(request: Request, by: CurrentPrincipal) -> list[MapSquadOut]:
+    """Squads in scope: base, live position (a member's device), devices and workload."""
+    state = request.app.state
+    async with state.database.sessions() as session:
+        return await service.squads(
+            session=session,
+            by=by,
+            now=_now(request),
+            max_position_age_s=state.settings.position_max_age_seconds,
+        )
+
+
+@router.get("/jurisdictions")
+async def jurisdictions(
+    request: Request,
+    by: CurrentPrincipal,
+    max_level: Annotated[Level, Query(description="Deepest level returned")] = "street",
+    tolerance: Annotated[float, Query(ge=0, le=5000, description="Simplify, metres")] = 20.0,
+) -> JSONResponse:
+    """The jurisdictions in scope as a GeoJSON FeatureCollection (WGS84) with `bbox`."""
+    async with request.app.state.database.sessions() as session:
+        body = await service.jurisdictions(
+            session=session,
+            scope=service.scope_of(by),
+            max_level=max_level,
+            tolerance_m=tolerance,
+        )
+    return JSONResponse(body, media_type="application/geo+json")
+
+
+@router.get("/public/jurisdictions")
+async def public_jurisdictions(
+    request: Request,
+    max_level: Annotated[PublicLevel, Query()] = "district",
+    tolerance: Annotated[float, Query(ge=20, le=5000)] = 50.0,
+) -> JSONResponse:
+    """The city's outline and districts (down to streets at most) for the resident page's
+    base map: public, no token."""
+    async with request.app.state.database.sessions() as session:
+        body = await service.jurisdictions(
+            session=session, scope=Scope(), max_level=max_level, tolerance_m=tolerance
+        )
+    return JSONResponse(
+        body, media_type="application/geo+json", headers={"Cache-Control": "public, max-age=300"}
+    )
+
+
+@router.get("/clues/{clue_id}/candidates", response_model=list[CandidateOut])
+async def candidates(
+    clue_id: int,
+    request: Request,
+    by: CurrentPrincipal,
+    department: Annotated[str | None, Query(max_length=100)] = None,
+) -> list[CandidateOut]:
+    """The squads that could take the clue, as the dispatch ranking sees them: distance
+    (live position or base), workload, domain, score; eligible ones ranked first."""
+    async with request.app.state.database.sessions() as session:
+        clue = await clues_service.get_scoped(session=session, clue_id=clue_id, by=by)
+        return await service.candidates(session=session, by=by, clue=clue, department=department)
+
+
+@router.get("/clues/{clue_id}/evidence", response_model=list[EvidenceOut])
+async def evidence(clue_id: int, request: Request, by: CurrentPrincipal) -> list[EvidenceOut]:
+    """Photos, snapshots and recordings attached to the clue, oldest first."""
+    async with request.app.state.database.sessions() as session:
+        await clues_service.get_scoped(session=session, clue_id=clue_id, by=by)
+        items = await evidence_service.for_clue(session=session, clue_id=clue_id)
+    return [
+        EvidenceOut(
+            id=e.id,
+            kind=e.kind.value,
+            media_type=e.media_type,
+            sha256=e.sha256,
+            size_bytes=e.size_bytes,
+            taken_at=e.taken_at,
+            created_at=e.created_at,
+            note=e.note,
+            device_id=e.device_id,
+            url=f"/api/v1/clues/{clue_id}/evidence/{e.id}",
+        )
+        for e in items
+    ]
+
+
+@router.get("/clues/{clue_id}/evidence/{evidence_id}")
+async def evidence_file(
+    clue_id: int, evidence_id: int, request: Request, by: CurrentPrincipal
+) -> Response:
+    """The evidence file as stored (its SHA-256 is in the clue's record)."""
+    state = request.app.state
+    async with state.database.sessions() as session:
+        await clues_service.get_scoped(session=session, clue_id=clue_id, by=by)
+        item = await evidence_service.get(session=session, evidence_id=evidence_id)
+    if item is None or item.clue_id != clue_id:
+        raise NotFound("no such evidence for this clue")
+    headers: dict[str, Any] = {"Cache-Control": "private, max-age=3600", "ETag": item.sha256}
+    return Response(state.media.get(item.storage_key), media_type=item.media_type, headers=headers)

@@ -1,0 +1,154 @@
+"""What each console page is: who may open it, its theme, its map. Rendering with Jinja2
+templates, the security headers every page carries. No I/O beyond reading templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from command_center.auth.model import Principal, Role
+from web_console.i18n import Lang, translator
+from web_console.maps import MapParts, Tiles, build
+
+VERSION = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    name: str
+    template: str
+    roles: frozenset[Role] | None  # None: public, no token
+    theme: str
+    overlays: tuple[str, ...]
+    heat: bool = False
+    layer_control: bool = True
+
+
+STAFF = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
+
+PAGES: dict[str, Page] = {
+    "wall": Page(
+        "wall", "wall.html", STAFF, "dark", ("jurisdictions", "clues", "squads"), heat=True
+    ),
+    "dispatch": Page(
+        "dispatch",
+        "dispatch.html",
+        frozenset({Role.OPERATOR, Role.ADMIN}),
+        "light",
+        ("jurisdictions", "squads", "clues"),
+        layer_control=False,
+    ),
+    "squad": Page(
+        "squad",
+        "squad.html",
+        frozenset({Role.SQUAD}),
+        "light",
+        ("jurisdictions", "clues"),
+        layer_control=False,
+    ),
+    "report": Page(
+        "report", "report.html", None, "light", ("jurisdictions", "clues"), layer_control=False
+    ),
+}
+
+_env = Environment(
+    loader=PackageLoader("web_console", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def page_map(page: Page, tiles: Tiles, lang: Lang) -> MapParts:
+    words = translator(lang)
+    return build(
+        tiles,
+        overlays=tuple((key, words[f"layer_{key}"]) for key in page.overlays),
+        heat_title=words["layer_heat"] if page.heat else None,
+        layer_control=page.layer_control,
+    )
+
+
+def render(
+    page: Page,
+    *,
+    lang: Lang,
+    tiles: Tiles,
+    principal: Principal | None,
+    zone: str,
+) -> str:
+    """The page's HTML. The token is never written into it: the page's script reads it
+    from its own URL."""
+    words = translator(lang)
+    parts = page_map(page, tiles, lang)
+    config: dict[str, Any] = {
+        "page": page.name,
+        "lang": lang,
+        "zone": zone,
+        "i18n": words,
+        "map": {"var": parts.map_var, "layers": parts.layers},
+        "tiles": {"crs": tiles.crs, "enabled": bool(tiles.url)},
+        "principal": None
+        if principal is None
+        else {
+            "role": principal.role.value,
+            "subject": principal.subject,
+            "squad": principal.squad,
+            "jurisdiction": principal.jurisdiction,
+        },
+    }
+    return _env.get_template(page.template).render(
+        t=words, lang=lang, page=page, map=parts, config=config, version=VERSION
+    )
+
+
+def render_gate(page: Page, *, lang: Lang, problem: str, role: Role | None) -> str:
+    """The page shown instead when the token is missing, invalid or of another role."""
+    words = translator(lang)
+    allowed = [words[f"role_{r.value}"] for r in sorted(page.roles or (), key=str)]
+    return _env.get_template("gate.html").render(
+        t=words,
+        lang=lang,
+        page=page,
+        problem=problem,
+        allowed=allowed,
+        role=words.get(f"role_{role.value}") if role else None,
+        version=VERSION,
+        config={"page": "gate", "lang": lang, "i18n": {}, "zone": "UTC"},
+    )
+
+
+def render_index(*, lang: Lang) -> str:
+    return _env.get_template("index.html").render(
+        t=translator(lang), lang=lang, version=VERSION, config={"page": "index"}
+    )
+
+
+def security_headers(tiles: Tiles) -> dict[str, str]:
+    """CSP that lets a page load only from this service (and the tile host, if one is
+    configured), never send the URL (with its token) as a referrer, never be cached."""
+    images = " ".join(filter(None, ["'self'", "data:", "blob:", tiles.img_source()]))
+    policy = "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self' 'unsafe-inline'",  # folium writes the map as inline script
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src {images}",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "media-src 'self' blob:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'self'",
+        ]
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
