@@ -9,7 +9,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
@@ -129,6 +129,15 @@ def _parser() -> argparse.ArgumentParser:
         "--types", nargs="*", default=[], help="event types to send (clue.* prefixes; default all)"
     )
     hook_add.set_defaults(run=_webhook_add)
+    hook_list = webhook.add_parser("list", help="subscriptions, their types, state and backlog")
+    hook_list.set_defaults(run=_webhook_list)
+    hook_log = webhook.add_parser("deliveries", help="the newest delivery attempts of a webhook")
+    hook_log.add_argument("id", type=int)
+    hook_log.add_argument("--limit", type=int, default=20, help="attempts to show (default 20)")
+    hook_log.set_defaults(run=_webhook_deliveries)
+    hook_remove = webhook.add_parser("remove", help="stop delivering to a webhook (log kept)")
+    hook_remove.add_argument("id", type=int)
+    hook_remove.set_defaults(run=_webhook_remove)
 
     report = commands.add_parser(
         "report", help="the weekly report or monthly bulletin as PDF or HTML"
@@ -401,9 +410,59 @@ def _webhook_add(args: argparse.Namespace) -> None:
     print(_with_session(work))
 
 
-def _report(args: argparse.Namespace) -> None:
-    from datetime import UTC, datetime
+def _webhook_list(args: argparse.Namespace) -> None:
+    from command_center.notifications import webhooks
 
+    async def work(session: AsyncSession) -> str:
+        hooks = await webhooks.listing(session=session)
+        if not hooks:
+            return "no webhooks"
+        lines = []
+        for hook in hooks:
+            state = "active" if hook.active else "removed"
+            if hook.active and hook.retry_at is not None:
+                state = f"failing ({hook.failures}), next try {_utc(hook.retry_at)}"
+            types = ",".join(hook.event_types) or "*"
+            lines.append(f"{hook.id}\t{hook.url}\ttypes={types}\t{state}\tbehind={hook.backlog}")
+        return "\n".join(lines)
+
+    print(_with_session(work))
+
+
+def _utc(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def _webhook_deliveries(args: argparse.Namespace) -> None:
+    from command_center.notifications import webhooks
+
+    if not 1 <= args.limit <= 10_000:
+        raise CommandFailed("--limit must be between 1 and 10000")
+
+    async def work(session: AsyncSession) -> str:
+        rows = await webhooks.deliveries(session=session, webhook_id=args.id, limit=args.limit)
+        if not rows:
+            return f"webhook {args.id}: no delivery attempts yet"
+        return "\n".join(
+            f"{_utc(row.at)}\tevent {row.event_id}\tattempt {row.attempt}\t"
+            + (str(row.status_code) if row.status_code is not None else f"failed: {row.error}")
+            for row in rows
+        )
+
+    print(_with_session(work))
+
+
+def _webhook_remove(args: argparse.Namespace) -> None:
+    from command_center.notifications import webhooks
+
+    async def work(session: AsyncSession) -> str:
+        await webhooks.remove(session=session, webhook_id=args.id)
+        return f"webhook {args.id} removed; its delivery log is kept"
+
+    print(_with_session(work))
+
+
+def _report(args: argparse.Namespace) -> None:
     from command_center.reports import service as reports
     from command_center.reports.model import ReportKind
     from command_center.stats.model import Scope

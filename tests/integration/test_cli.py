@@ -111,3 +111,26 @@ def test_attributes_import_names_unknown_matters(
     result = run(settings, "import", "attributes", str(bad))
     assert result.returncode == 1
     assert "unknown matter NOPE" in result.stderr
+
+
+def test_webhooks_are_listed_inspected_and_removed(database: Database, settings: Settings) -> None:
+    added = run(settings, "webhook", "add", "http://127.0.0.1:9/never", "--types", "clue.closed")
+    assert added.returncode == 0, added.stderr
+    hook_id = added.stdout.split()[1]
+    listed = run(settings, "webhook", "list")
+    line = next(row for row in listed.stdout.splitlines() if row.startswith(f"{hook_id}\t"))
+    assert "http://127.0.0.1:9/never" in line and "types=clue.closed" in line and "active" in line
+    assert "no delivery attempts yet" in run(settings, "webhook", "deliveries", hook_id).stdout
+
+    removed = run(settings, "webhook", "remove", hook_id)
+    assert removed.returncode == 0 and "removed" in removed.stdout
+    line = next(
+        row
+        for row in run(settings, "webhook", "list").stdout.splitlines()
+        if row.startswith(f"{hook_id}\t")
+    )
+    assert "removed" in line
+    again = run(settings, "webhook", "remove", hook_id)
+    assert again.returncode == 1 and f"no active webhook {hook_id}" in again.stderr
+    unknown = run(settings, "webhook", "deliveries", "999999")
+    assert unknown.returncode == 1 and "no webhook 999999" in unknown.stderr

@@ -105,3 +105,41 @@ async def _until(condition: Callable[[], bool], seconds: float = 10) -> None:
     async with asyncio.timeout(seconds):
         while not condition():
             await asyncio.sleep(0.05)
+
+
+async def test_a_receiver_that_hangs_delays_no_other_webhook(
+    live_server: LiveServer, client: httpx.AsyncClient, database: Database, receiver: Receiver
+) -> None:
+    release = threading.Event()
+
+    class Hanging(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            release.wait(timeout=30)  # far past the deliverer's 10 s request timeout
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    hanging = ThreadingHTTPServer(("127.0.0.1", 0), Hanging)
+    threading.Thread(target=hanging.serve_forever, daemon=True).start()
+    try:
+        async with database.transaction() as session:  # the hanging one is first in line
+            stuck, _ = await webhooks.add(
+                session=session,
+                url=f"http://127.0.0.1:{hanging.server_address[1]}/hook",
+                event_types=["clue.dispatched"],
+            )
+            healthy, _ = await webhooks.add(
+                session=session, url=receiver.url, event_types=["clue.dispatched"]
+            )
+        code = await tip_id(client)
+        await _until(lambda: len(receiver.received) >= 1, seconds=4)
+        assert receiver.received[0][0]["data"]["service_request_id"] == code
+    finally:
+        async with database.transaction() as session:
+            for hook in (stuck, healthy):
+                await webhooks.remove(session=session, webhook_id=hook)
+        release.set()
+        hanging.shutdown()
+        hanging.server_close()
