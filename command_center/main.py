@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect
 from command_center import errors
 from command_center.bodylimit import BodyLimit
 from command_center.clues.router import router as clues_router
-from command_center.db.session import Database
+from command_center.db.session import UNAVAILABLE, Database
 from command_center.dispatch.model import DispatchPolicy
 from command_center.dispatch.ranking import Weights
 from command_center.evidence.storage import DirectoryStore
@@ -48,6 +48,8 @@ from feeds.video.model import StreamObserver
 from feeds.video.streams import VideoServer
 
 log = logging.getLogger(__name__)
+
+DATABASE_RETRY_AFTER = 2  # seconds, in the Retry-After of a 503 while the database is away
 
 
 def dispatch_policy(settings: Settings) -> DispatchPolicy:
@@ -247,6 +249,22 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def client_left(request: Request, exc: ClientDisconnect) -> Response:
         # Nobody is there to read an answer; not an error of ours.
         return _error_response(request, 400, "client_disconnected", "the client went away")
+
+    async def database_unavailable(request: Request, exc: Exception) -> Response:
+        # The transaction was rolled back: nothing of the request is stored.
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        message = "the database is unavailable; nothing was stored, try again shortly"
+        return _error_response(
+            request, 503, "unavailable", message, {"Retry-After": str(DATABASE_RETRY_AFTER)}
+        )
+
+    for unavailable in UNAVAILABLE:
+        app.add_exception_handler(unavailable, database_unavailable)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

@@ -4,7 +4,8 @@ Query parameters: `token` (or an `Authorization: Bearer` header) and `after=<id>
 replay every event in scope with a larger id. Messages are JSON
 `{"id", "type", "at", "data"}` in increasing id order, each sent once per connection.
 Close codes: 4401 bad token, 4400 bad `after`, 1013 the client fell too far behind
-(reconnect with `after=`), 1011 server error.
+(reconnect with `after=`), 1013 also when the database is unreachable during the replay,
+1011 server error.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from command_center.auth import tokens
 from command_center.auth.dependencies import bearer_token
 from command_center.auth.model import Principal
+from command_center.db.session import UNAVAILABLE
 from command_center.errors import Unauthenticated
 from command_center.realtime import repository
 from command_center.realtime.hub import Hub, Subscriber
@@ -52,6 +54,9 @@ async def events_socket(websocket: WebSocket) -> None:
         await _stream(websocket, subscriber, last_sent)
     except WebSocketDisconnect:
         pass
+    except UNAVAILABLE:  # the replay could not read the log; the client comes back later
+        with contextlib.suppress(Exception):
+            await websocket.close(code=1013, reason="the event log is unavailable; reconnect")
     finally:
         hub.unsubscribe(subscriber)
 
