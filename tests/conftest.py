@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -30,6 +31,9 @@ from command_center.main import create_app
 from command_center.matters import service as matters_service
 from command_center.settings import Settings
 from command_center.squads import service as squads_service
+
+if TYPE_CHECKING:
+    from tests.servers import OwnPostgres, OwnRedis
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "demo" / "lishui"
@@ -174,3 +178,33 @@ def live_server(database: Database, settings: Settings) -> Iterator[LiveServer]:
 async def client(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as http:
         yield http
+
+
+DEMO_TEMPLATE = "demo_template"
+
+
+@pytest.fixture(scope="session")
+def own_postgres() -> Iterator[OwnPostgres]:
+    """A PostgreSQL cluster of the test run's own, with a migrated demo-city database to
+    copy (`own_postgres.copy_of(DEMO_TEMPLATE, name)`): for tests that flood the database
+    or break it, away from the shared test database."""
+    from tests.servers import OwnPostgres
+
+    cluster = OwnPostgres()
+    try:
+        cluster.init()
+        cluster.create_demo_template(DEMO_TEMPLATE)
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    """A redis-server of the test's own, on its own port: it may be stopped and started."""
+    from tests.servers import OwnRedis
+
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
