@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
@@ -21,6 +21,7 @@ from command_center.db.session import UNAVAILABLE, Database
 from command_center.dispatch.model import DispatchPolicy
 from command_center.dispatch.ranking import Weights
 from command_center.evidence.storage import DirectoryStore
+from command_center.floods import AddressLimit
 from command_center.health.router import router as health_router
 from command_center.logs import install_redaction
 from command_center.notifications.webhooks import WebhookDeliverer
@@ -197,13 +198,26 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         overrides={"/api/v1/public/tips": settings.tip_max_body_bytes},
         reject=_body_too_large,
     )
+    per_address = settings.address_requests_per_second
+    app.add_middleware(  # outermost: a flood is refused before anything else runs
+        AddressLimit,
+        limit=Limit.per_second(per_address) if per_address else None,
+        signing_key=signing_key,
+        reject=_refused,
+    )
     return app
 
 
-def _body_too_large(path: str, status: int, message: str) -> Response:
+def _refused(path: str, status: int, message: str, headers: Mapping[str, str]) -> Response:
+    """A refusal made before routing (size, floods): Open311's error list under /open311/."""
     if path.startswith("/open311/"):
-        return open311_errors(path, status, message, {})
-    return JSONResponse({"error": "too_large", "detail": message}, status_code=status)
+        return open311_errors(path, status, message, dict(headers))
+    code = {413: "too_large", 429: "rate_limited"}.get(status, "refused")
+    return JSONResponse({"error": code, "detail": message}, status_code=status, headers=headers)
+
+
+def _body_too_large(path: str, status: int, message: str) -> Response:
+    return _refused(path, status, message, {})
 
 
 def _is_open311(request: Request) -> bool:

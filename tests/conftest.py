@@ -53,6 +53,7 @@ def _test_settings(**overrides: object) -> Settings:
         "event_channel": f"command_center:test:{os.getpid()}:{secrets.token_hex(4)}",
         "outbox_poll_seconds": 0.5,
         "resident_reports_per_minute": 1_000_000,  # tests of the limit set their own
+        "address_requests_per_second": 0,  # likewise
         "media_dir": Path(tempfile.mkdtemp(prefix="command-center-media-")),
         "_env_file": None,
     }

@@ -19,13 +19,14 @@ COUNTS: list[str] = []  # printed by conftest.pytest_terminal_summary
 
 def server_env(settings: Settings, database_url: str, redis_url: str | None) -> dict[str, str]:
     """The environment of a `command-center serve` of a fault test: its own database and
-    Redis channel, no per-address tip limit (the burst comes from one address)."""
+    Redis channel, no per-address limits (the burst comes from one address)."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "SECRET_KEY": settings.signing_key(),
         "EVENT_CHANNEL": f"{settings.event_channel}:faults:{time.monotonic_ns()}",
         "RESIDENT_REPORTS_PER_MINUTE": "1000000",
+        "ADDRESS_REQUESTS_PER_SECOND": "0",
         "OUTBOX_POLL_SECONDS": "0.5",
         "SCHEDULER_POLL_SECONDS": "2",
         "MEDIA_DIR": str(settings.media_dir),

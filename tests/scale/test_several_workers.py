@@ -29,6 +29,7 @@ def two_workers(database: Database, settings: Settings) -> Iterator[str]:
         "SECRET_KEY": settings.signing_key(),
         "EVENT_CHANNEL": settings.event_channel + ":workers",
         "RESIDENT_REPORTS_PER_MINUTE": "1000000",
+        "ADDRESS_REQUESTS_PER_SECOND": "0",
         "OUTBOX_POLL_SECONDS": "0.5",
     }
     if settings.redis_url:

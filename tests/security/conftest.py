@@ -88,6 +88,7 @@ def security_env(settings: Settings, database_url: str, **extra: str) -> dict[st
         "ENVIRONMENT": "test",
         "ICE_HOST_ADDRESSES": "127.0.0.1",
         "RESIDENT_REPORTS_PER_MINUTE": "1000000",
+        "ADDRESS_REQUESTS_PER_SECOND": "0",
         **extra,
     }
     if settings.redis_url:
