@@ -189,15 +189,10 @@ def own_postgres() -> Iterator[OwnPostgres]:
     """A PostgreSQL cluster of the test run's own, with a migrated demo-city database to
     copy (`own_postgres.copy_of(DEMO_TEMPLATE, name)`): for tests that flood the database
     or break it, away from the shared test database."""
-    from tests.servers import OwnPostgres
+    from tests.servers import demo_cluster
 
-    cluster = OwnPostgres()
-    try:
-        cluster.init()
-        cluster.create_demo_template(DEMO_TEMPLATE)
+    with demo_cluster(DEMO_TEMPLATE) as cluster:
         yield cluster
-    finally:
-        cluster.remove()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -203,6 +204,19 @@ class OwnPostgres:
         with contextlib.suppress(RuntimeError):  # not running
             self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def demo_cluster(template: str) -> Iterator[OwnPostgres]:
+    """An OwnPostgres, running, with `template` holding the migrated demo city; removed
+    (server stopped, files deleted) on the way out."""
+    cluster = OwnPostgres()
+    try:
+        cluster.init()
+        cluster.create_demo_template(template)
+        yield cluster
+    finally:
+        cluster.remove()
 
 
 class Serve:

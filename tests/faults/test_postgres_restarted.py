@@ -12,18 +12,14 @@ from tests.conftest import DEMO_TEMPLATE
 from tests.faults.burst import Burst
 from tests.faults.conftest import StartFaultServer
 from tests.faults.helpers import eventually
-from tests.servers import OwnPostgres
+from tests.servers import OwnPostgres, demo_cluster
 
 
 @pytest.fixture
 def breakable_postgres() -> Iterator[OwnPostgres]:
-    cluster = OwnPostgres()
-    try:
-        cluster.init()
-        cluster.create_demo_template(DEMO_TEMPLATE)
+    """A cluster of this test's own: it is killed mid-test."""
+    with demo_cluster(DEMO_TEMPLATE) as cluster:
         yield cluster
-    finally:
-        cluster.remove()
 
 
 async def test_postgres_restarted_mid_burst_stores_every_answered_tip(
