@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -279,6 +280,15 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     for unavailable in UNAVAILABLE:
         app.add_exception_handler(unavailable, database_unavailable)
+
+    @app.exception_handler(sa_exc.DataError)
+    async def unstorable_value(request: Request, exc: sa_exc.DataError) -> Response:
+        # SQLSTATE class 22 (data exception): a value of the request that PostgreSQL
+        # cannot hold, such as text with a NUL character. Rolled back, nothing stored.
+        first_line = str(exc.orig).splitlines()[0] if exc.orig else "invalid value"
+        return _error_response(
+            request, 400, "invalid_input", f"a value cannot be stored: {first_line}"
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
