@@ -175,6 +175,34 @@ async def test_deeply_nested_json_is_a_clear_refusal(
     await answers_quickly(staff)
 
 
+async def test_text_no_database_can_hold_is_refused_and_nothing_stored(
+    world: World, staff: httpx.AsyncClient
+) -> None:
+    """A NUL character, or JSON's escape of half a surrogate pair, in any text field."""
+    before = clue_count(world)
+    for text in ('"路边\\u0000摆摊"', '"路边\\ud83d摆摊"'):
+        body = f'{{"matter_code": "CG-001", "lon": 119.93, "lat": 28.465, "description": {text}}}'
+        answer = await staff.post(
+            "/api/v1/clues", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert answer.status_code in (400, 422), answer.text  # 422: pydantic's refusal
+        assert answer.json()["error"] == "invalid_input"
+    form = await staff.post(
+        "/open311/v2/requests.json",
+        content=b"service_code=CG-001&lat=28.465&long=119.93&description=a%00b",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert form.status_code == 400 and "NUL" in form.json()[0]["description"], form.text
+    named = await staff.put(
+        "/api/v1/devices/CAM-NUL",
+        json={"kind": "drone", "squad_code": "LD\u000001"},
+        headers=world.headers("admin"),
+    )
+    assert named.status_code == 400, named.text
+    assert clue_count(world) == before
+    await answers_quickly(staff)
+
+
 def test_a_polygon_of_a_million_vertices_is_refused_and_nothing_stored(
     world: World, tmp_path: Path
 ) -> None:
