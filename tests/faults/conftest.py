@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from command_center.settings import Settings
 from tests.conftest import DEMO_TEMPLATE
-from tests.faults.helpers import COUNTS, FaultServer
+from tests.faults.helpers import COUNTS, FaultServer, StartFaultServer
 from tests.servers import OwnPostgres
-
-StartFaultServer = Callable[..., FaultServer]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from command_center.settings import Settings
-from tests.faults.burst import Account, Fault, personal_data_in, survive
+from tests.faults.account import Account, Fault, survive
+from tests.faults.burst import personal_data_in
 from tests.servers import OwnPostgres, Serve
 
 COUNTS: list[str] = []  # printed by conftest.pytest_terminal_summary
@@ -90,3 +91,6 @@ async def eventually(check: Callable[[], bool], timeout: float, what: str) -> No
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what}: not within {timeout} s")
         await asyncio.sleep(0.05)
+
+
+StartFaultServer = Callable[..., FaultServer]  # the start_fault_server fixture

@@ -10,8 +10,7 @@ import pytest
 
 from tests.conftest import DEMO_TEMPLATE
 from tests.faults.burst import Burst
-from tests.faults.conftest import StartFaultServer
-from tests.faults.helpers import eventually
+from tests.faults.helpers import StartFaultServer, eventually
 from tests.servers import OwnPostgres, demo_cluster
 
 

@@ -8,8 +8,7 @@ import asyncio
 import redis
 
 from tests.faults.burst import Burst
-from tests.faults.conftest import StartFaultServer
-from tests.faults.helpers import eventually
+from tests.faults.helpers import StartFaultServer, eventually
 from tests.servers import OwnRedis
 
 

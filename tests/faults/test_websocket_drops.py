@@ -3,8 +3,7 @@ during a burst, and reconnected with `after=` the last event it processed: each 
 gets each of its dispatches exactly once and in order, whichever worker it lands on."""
 
 from tests.faults.burst import Burst
-from tests.faults.conftest import StartFaultServer
-from tests.faults.helpers import eventually
+from tests.faults.helpers import StartFaultServer, eventually
 
 
 async def test_websockets_dropped_mid_stream_get_every_event_once(

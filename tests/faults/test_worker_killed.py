@@ -7,8 +7,7 @@ import os
 import signal
 
 from tests.faults.burst import Burst
-from tests.faults.conftest import StartFaultServer
-from tests.faults.helpers import eventually
+from tests.faults.helpers import StartFaultServer, eventually
 
 
 async def test_a_worker_killed_mid_burst_loses_no_answered_tip(

@@ -28,7 +28,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from command_center.settings import Settings
-from tests.security.conftest import World, start_world
+from tests.security.world import World, start_world
 from tests.servers import OwnPostgres
 
 LIMITS = {

@@ -24,7 +24,7 @@ from PIL import Image
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.security.conftest import LIANDU_NEAR_LD01, PRINCIPALS, World
+from tests.security.world import LIANDU_NEAR_LD01, PRINCIPALS, World
 
 CALLERS = tuple(PRINCIPALS)
 STAFF = tuple(p for p in CALLERS if p not in ("anonymous", "device"))

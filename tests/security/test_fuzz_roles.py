@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from command_center.auth.model import Principal
-from tests.security.conftest import PRINCIPALS, World
+from tests.security.world import PRINCIPALS, World
 
 PUBLIC = re.compile(r"^/(open311/v2/|api/v1/public/|track/|health)")
 EXAMPLES, PUBLIC_EXAMPLES = 8, 2

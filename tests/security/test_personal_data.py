@@ -11,7 +11,7 @@ import asyncio
 import httpx
 from websockets.asyncio.client import connect
 
-from tests.security.conftest import RESIDENT_A, World
+from tests.security.world import RESIDENT_A, World
 
 SECRETS = (
     RESIDENT_A["phone"],

@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 
 from command_center.auth import tokens
 from command_center.auth.model import Role
-from tests.security.conftest import World
+from tests.security.world import World
 
 # Which of the seeded clues (A in 莲都 for LD-01, B in 青田 for QT-01) and devices each
 # caller must see — and so which it must not.
