@@ -192,6 +192,7 @@ class Bench:
             "EVENT_CHANNEL": f"command_center:bench:{os.getpid()}",
             # every tip comes from 127.0.0.1: the per-address limit would refuse them
             "RESIDENT_REPORTS_PER_MINUTE": "100000000",
+            "ADDRESS_REQUESTS_PER_SECOND": "0",
         }
         if self.args.bus == "redis":
             require_loopback(self.args.redis_url)

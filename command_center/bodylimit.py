@@ -1,17 +1,27 @@
 """An ASGI middleware that bounds request bodies: a declared Content-Length over the
 limit is answered 413 at once; a body that grows past it while being read raises
-TooLarge (413 through the error handlers). Nothing over the limit is buffered."""
+BodyTooLarge (413 through the error handlers). Nothing over the limit is buffered."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from command_center.errors import TooLarge
 
 RejectResponse = Callable[[str, int, str], Response]
+
+
+class BodyTooLarge(TooLarge, HTTPException):
+    """TooLarge, and an HTTPException too: FastAPI re-raises HTTPExceptions met while it
+    parses a JSON body, where any other error would become "400 error parsing the body"."""
+
+    def __init__(self, message: str) -> None:
+        HTTPException.__init__(self, status_code=413, detail=message)
+        self.message = message
 
 
 class BodyLimit:
@@ -53,7 +63,7 @@ class BodyLimit:
             if received["type"] == "http.request":
                 seen += len(received.get("body", b""))
                 if seen > limit:
-                    raise TooLarge(message)
+                    raise BodyTooLarge(message)
             return received
 
         await self.app(scope, bounded_receive, send)

@@ -572,7 +572,14 @@ def _serve(args: argparse.Namespace) -> None:
     settings = _settings()
     # Compressing each event once per connection costs more CPU than the bytes it saves on
     # a LAN; with many listeners it dominated the server's time (see bench/README.md).
-    options = {"ws_per_message_deflate": False, "proxy_headers": True, "log_level": args.log_level}
+    options = {
+        "ws_per_message_deflate": False,
+        "proxy_headers": True,
+        "log_level": args.log_level,
+        "ws_max_size": settings.websocket_max_message_bytes,
+        "ws_ping_interval": settings.websocket_ping_seconds,
+        "ws_ping_timeout": settings.websocket_ping_seconds,
+    }
     if args.workers < 1:
         raise CommandFailed("--workers must be at least 1")
     if args.workers == 1:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -18,11 +19,12 @@ from command_center import errors
 from command_center.bodylimit import BodyLimit
 from command_center.clues.router import router as clues_router
 from command_center.console.router import router as console_router
-from command_center.db.session import Database
+from command_center.db.session import UNAVAILABLE, Database
 from command_center.dispatch.model import DispatchPolicy
 from command_center.dispatch.ranking import Weights
 from command_center.evidence.storage import DirectoryStore
 from command_center.exports.router import router as exports_router
+from command_center.floods import AddressLimit
 from command_center.health.router import router as health_router
 from command_center.hotspots.router import router as hotspots_router
 from command_center.logs import install_redaction
@@ -59,6 +61,8 @@ from feeds.video.streams import VideoServer
 from web_console.router import install as install_consoles
 
 log = logging.getLogger(__name__)
+
+DATABASE_RETRY_AFTER = 2  # seconds, in the Retry-After of a 503 while the database is away
 
 
 def dispatch_policy(settings: Settings) -> DispatchPolicy:
@@ -244,13 +248,26 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         overrides={"/api/v1/public/tips": settings.tip_max_body_bytes},
         reject=_body_too_large,
     )
+    per_address = settings.address_requests_per_second
+    app.add_middleware(  # outermost: a flood is refused before anything else runs
+        AddressLimit,
+        limit=Limit.per_second(per_address) if per_address else None,
+        signing_key=signing_key,
+        reject=_refused,
+    )
     return app
 
 
-def _body_too_large(path: str, status: int, message: str) -> Response:
+def _refused(path: str, status: int, message: str, headers: Mapping[str, str]) -> Response:
+    """A refusal made before routing (size, floods): Open311's error list under /open311/."""
     if path.startswith("/open311/"):
-        return open311_errors(path, status, message, {})
-    return JSONResponse({"error": "too_large", "detail": message}, status_code=status)
+        return open311_errors(path, status, message, dict(headers))
+    code = {413: "too_large", 429: "rate_limited"}.get(status, "refused")
+    return JSONResponse({"error": code, "detail": message}, status_code=status, headers=headers)
+
+
+def _body_too_large(path: str, status: int, message: str) -> Response:
+    return _refused(path, status, message, {})
 
 
 def _is_open311(request: Request) -> bool:
@@ -296,6 +313,31 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def client_left(request: Request, exc: ClientDisconnect) -> Response:
         # Nobody is there to read an answer; not an error of ours.
         return _error_response(request, 400, "client_disconnected", "the client went away")
+
+    async def database_unavailable(request: Request, exc: Exception) -> Response:
+        # The transaction was rolled back: nothing of the request is stored.
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        message = "the database is unavailable; nothing was stored, try again shortly"
+        return _error_response(
+            request, 503, "unavailable", message, {"Retry-After": str(DATABASE_RETRY_AFTER)}
+        )
+
+    for unavailable in UNAVAILABLE:
+        app.add_exception_handler(unavailable, database_unavailable)
+
+    @app.exception_handler(sa_exc.DataError)
+    async def unstorable_value(request: Request, exc: sa_exc.DataError) -> Response:
+        # SQLSTATE class 22 (data exception): a value of the request that PostgreSQL
+        # cannot hold, such as text with a NUL character. Rolled back, nothing stored.
+        first_line = str(exc.orig).splitlines()[0] if exc.orig else "invalid value"
+        return _error_response(
+            request, 400, "invalid_input", f"a value cannot be stored: {first_line}"
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

@@ -11,6 +11,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from command_center.db.session import UNAVAILABLE
+
 log = logging.getLogger(__name__)
 
 
@@ -36,6 +38,8 @@ class Periodic:
         while True:
             try:
                 await self._work()
+            except UNAVAILABLE as exc:  # expected while the database restarts: no traceback
+                log.warning("%s round: database unavailable (%s)", self._name, type(exc).__name__)
             except Exception:
                 log.exception("%s round failed; retrying", self._name)
             await asyncio.sleep(self._poll)

@@ -176,6 +176,27 @@ class Settings(BaseSettings):
         default=None, description="If set, /metrics needs `Authorization: Bearer <it>`."
     )
 
+    # --- hostile input and floods (issue #8) ----------------------------------------------
+    address_requests_per_second: float = Field(
+        default=100.0,
+        ge=0,
+        description="HTTP requests per second one client address may make without a valid "
+        "bearer token, per process; 0 turns the limit off.",
+    )
+    websocket_max_message_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        le=16 * 1024 * 1024,
+        description="Largest websocket message a client may send (larger: closed with 1009).",
+    )
+    websocket_ping_seconds: float = Field(
+        default=20.0,
+        ge=1,
+        le=300,
+        description="The server pings every websocket this often and closes one whose pong "
+        "has not come within as long again (a dead or non-reading client).",
+    )
+
     @field_validator("ice_host_addresses", "ice_servers", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

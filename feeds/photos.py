@@ -56,7 +56,9 @@ def check_photo(content: bytes, *, label: str, max_bytes: int) -> CheckedPhoto:
                 size = image.size
     except PhotoRefused:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoRefused(f"{label} has too many pixels") from None
+    except UnidentifiedImageError:
         raise PhotoRefused(f"{label} is not a JPEG, PNG or WebP image") from None
     except (OSError, SyntaxError, ValueError):
         raise PhotoRefused(f"{label} is damaged or truncated") from None

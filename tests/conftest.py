@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -31,6 +31,9 @@ from command_center.main import create_app
 from command_center.matters import service as matters_service
 from command_center.settings import Settings
 from command_center.squads import service as squads_service
+
+if TYPE_CHECKING:
+    from tests.servers import OwnPostgres, OwnRedis
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "demo" / "lishui"
@@ -51,6 +54,7 @@ def _test_settings(**overrides: object) -> Settings:
         "outbox_poll_seconds": 0.5,
         "resident_reports_per_minute": 1_000_000,  # tests of the limit set their own
         "reports_schedule": False,  # the scheduled-report test turns it on
+        "address_requests_per_second": 0,  # likewise
         "media_dir": Path(tempfile.mkdtemp(prefix="command-center-media-")),
         "_env_file": None,
     }
@@ -185,3 +189,28 @@ async def history(database: Database) -> dict[str, Any]:
     from tests.stats import scenario
 
     return await scenario.build(database)
+
+
+DEMO_TEMPLATE = "demo_template"
+
+
+@pytest.fixture(scope="session")
+def own_postgres() -> Iterator[OwnPostgres]:
+    """A PostgreSQL cluster of the test run's own, with a migrated demo-city database to
+    copy (`own_postgres.copy_of(DEMO_TEMPLATE, name)`): for tests that flood the database
+    or break it, away from the shared test database."""
+    from tests.servers import demo_cluster
+
+    with demo_cluster(DEMO_TEMPLATE) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    """A redis-server of the test's own, on its own port: it may be stopped and started."""
+    from tests.servers import OwnRedis
+
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()

@@ -30,6 +30,7 @@ def serve_workers(
         "SECRET_KEY": settings.signing_key(),
         "EVENT_CHANNEL": settings.event_channel + ":workers",
         "RESIDENT_REPORTS_PER_MINUTE": "1000000",
+        "ADDRESS_REQUESTS_PER_SECOND": "0",
         "OUTBOX_POLL_SECONDS": "0.5",
         "REPORTS_SCHEDULE": "false",
         **(env or {}),

@@ -118,6 +118,10 @@ async def resume(*, session: AsyncSession, clue_id: int, by: Principal, now: dat
         by.role is Role.SQUAD and by.squad == clue.squad_code
     ):
         raise Forbidden("only the squad, an operator or a supervisor may end a hold")
+    if by.role is not Role.SQUAD and not by.sees_clue(
+        jurisdiction_path=clue.jurisdiction_path, squad_codes=()
+    ):
+        raise Forbidden(f"clue {clue_id} is outside your scope")
     ended = await repository.end_hold(session, clue.id, now)
     if ended is None:
         raise Conflict(f"clue {clue_id} is not on hold")

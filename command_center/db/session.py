@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,6 +16,15 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from command_center.settings import Settings
+
+# Errors that mean "the database cannot be reached or asks us to try again" (connection
+# refused or lost, a server restarting, the pool exhausted, a serialization failure):
+# the caller's transaction was rolled back; the same request may simply be sent again.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,9 @@ class Database:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pool_pre_ping=True,
+            # Statement parameters hold what people typed (a resident's phone, a name):
+            # never in an error message, so never in a log.
+            hide_parameters=True,
             connect_args={"connect_timeout": 5},
         )
         return cls(engine, async_sessionmaker(engine, expire_on_commit=False, info=info or {}))

@@ -135,4 +135,7 @@ def _time(raw: str | None, now: datetime) -> datetime:
     if not math.isfinite(number) or number < 0:
         raise InvalidInput("timestamp must be Unix seconds, milliseconds or ISO-8601")
     seconds = number / 1000 if number > 1e11 else number
-    return datetime.fromtimestamp(seconds, UTC)
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidInput("timestamp is not a time this side of the year 9999") from None

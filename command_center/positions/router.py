@@ -15,13 +15,35 @@ from command_center.telemetry import service as telemetry_service
 router = APIRouter(tags=["positions"])
 
 
-@router.get("/api/v1/positions/osmand")
+def _parameter(name: str, kind: str, description: str) -> dict[str, object]:
+    return {"name": name, "in": "query", "schema": {"type": kind}, "description": description}
+
+
+# The OsmAnd fields, read by hand from the query (and a POST's form): documented here for
+# clients, and so that the API's fuzz exercises them.
+OSMAND = {
+    "parameters": [
+        _parameter("id", "string", "The device id (a member's phone, see `import members`)"),
+        _parameter("lat", "number", "Latitude"),
+        _parameter("lon", "number", "Longitude"),
+        _parameter("crs", "string", "`wgs84` (default) or `gcj02`"),
+        _parameter("timestamp", "string", "Unix seconds or milliseconds, or ISO-8601"),
+        _parameter("speed", "number", "Knots"),
+        _parameter("bearing", "number", "Degrees from north"),
+        _parameter("altitude", "number", "Metres"),
+        _parameter("batt", "number", "Battery, %"),
+        _parameter("accuracy", "number", "Metres"),
+    ]
+}
+
+
+@router.get("/api/v1/positions/osmand", openapi_extra=OSMAND)
 async def osmand_get(request: Request) -> Response:
     """One position report as query parameters."""
     return await _osmand(request)
 
 
-@router.post("/api/v1/positions/osmand")
+@router.post("/api/v1/positions/osmand", openapi_extra=OSMAND)
 async def osmand_post(request: Request) -> Response:
     """One position report as a form body and/or query parameters."""
     return await _osmand(request)

@@ -4,7 +4,8 @@ Query parameters: `token` (or an `Authorization: Bearer` header) and `after=<id>
 replay every event in scope with a larger id. Messages are JSON
 `{"id", "type", "at", "data"}` in increasing id order, each sent once per connection.
 Close codes: 4401 bad token, 4400 bad `after`, 1013 the client fell too far behind
-(reconnect with `after=`), 1011 server error.
+(reconnect with `after=`), 1013 also when the database is unreachable during the replay,
+1011 server error.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from command_center.auth import tokens
 from command_center.auth.dependencies import bearer_token
 from command_center.auth.model import Principal
+from command_center.db.session import UNAVAILABLE
 from command_center.errors import Unauthenticated
 from command_center.realtime import repository
 from command_center.realtime.hub import Hub, Subscriber
@@ -49,9 +51,12 @@ async def events_socket(websocket: WebSocket) -> None:
     subscriber = hub.subscribe(principal)
     try:
         last_sent = await _replay(websocket, principal, int(after_text)) if after_text else 0
-        await _stream(websocket, subscriber, last_sent)
+        await _stream(websocket, hub, subscriber, last_sent)
     except WebSocketDisconnect:
         pass
+    except UNAVAILABLE:  # the replay could not read the log; the client comes back later
+        with contextlib.suppress(Exception):
+            await websocket.close(code=1013, reason="the event log is unavailable; reconnect")
     finally:
         hub.unsubscribe(subscriber)
 
@@ -71,8 +76,10 @@ async def _replay(websocket: WebSocket, principal: Principal, after_id: int) -> 
             return last_sent
 
 
-async def _stream(websocket: WebSocket, subscriber: Subscriber, last_sent: int) -> None:
-    """Send live events until the client leaves or falls too far behind."""
+async def _stream(websocket: WebSocket, hub: Hub, subscriber: Subscriber, last_sent: int) -> None:
+    """Send live events until the client leaves or falls too far behind. A client that
+    fell behind leaves the hub at once; closing its socket may take the websockets
+    library up to 4 × its close timeout (10 s) when the client does not read at all."""
     sender = asyncio.create_task(_send_live(websocket, subscriber, last_sent))
     receiver = asyncio.create_task(_drain_incoming(websocket))
     overflow = asyncio.create_task(subscriber.overflowed.wait())
@@ -80,6 +87,7 @@ async def _stream(websocket: WebSocket, subscriber: Subscriber, last_sent: int) 
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         if overflow in done:
+            hub.unsubscribe(subscriber)
             await websocket.close(code=1013, reason="too far behind; reconnect with after=")
         for task in done:
             if task is not overflow and not task.cancelled() and task.exception():

@@ -6,6 +6,7 @@ frequent and not legal evidence: it is never written to the event log.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -17,6 +18,16 @@ from command_center.realtime.events import iso_utc
 MAX_FUTURE = timedelta(minutes=5)  # clock skew a device may have
 MAX_AGE = timedelta(days=7)  # how late buffered points may still be uploaded
 MAX_BATCH = 100
+
+# What each measurement may be (the columns are `real`: values are kept to 0.001, which
+# also turns a subnormal number such as 1e-300 into 0 instead of an overflow).
+MEASUREMENTS: dict[str, tuple[float, float]] = {
+    "heading": (0.0, 360.0),  # degrees; 360 is north again
+    "speed": (0.0, 200.0),  # m/s
+    "altitude": (-500.0, 10_000.0),  # m
+    "battery": (0.0, 100.0),  # %
+    "accuracy": (0.0, 100_000.0),  # m
+}
 
 
 class DeviceKind(StrEnum):
@@ -50,6 +61,17 @@ class Report:
     altitude: float | None = None
     battery: float | None = None
     accuracy: float | None = None
+
+    def __post_init__(self) -> None:
+        """InvalidInput names a measurement outside MEASUREMENTS; the rest are rounded."""
+        for name, (low, high) in MEASUREMENTS.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if not (math.isfinite(value) and low <= value <= high):
+                raise InvalidInput(f"{name} must be between {low:g} and {high:g}")
+            kept = round(value, 3)
+            object.__setattr__(self, name, kept % 360 if name == "heading" else kept)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,20 +5,16 @@ Uses a Redis server this test starts on its own port, never the machine's.
 """
 
 import asyncio
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from command_center.auth.model import Role
 from command_center.db.session import Database
 from command_center.settings import Settings
-from tests.conftest import LiveServer, free_port, start_server
+from tests.conftest import LiveServer, start_server
+from tests.servers import OwnRedis
 from tests.support import QINGTIAN, collect, dispatched, listen, quiet, tip_id
 
 
@@ -26,62 +22,6 @@ async def wait_for_bus(client: httpx.AsyncClient) -> None:
     async with asyncio.timeout(15):
         while (await client.get("/health")).status_code != 200:
             await asyncio.sleep(0.1)
-
-
-class OwnRedis:
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is not installed (scripts/test installs it)"
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if client.ping():
-                    return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -53,11 +53,15 @@ async def clue(database: Database, clue_id: int) -> Any:
 
 
 async def events(database: Database, clue_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """The clue's events, oldest first: those relayed already, then those still in the
+    outbox (a relay of a server still running elsewhere may move some at any moment)."""
     async with database.sessions() as session:
         rows = await session.execute(
             text(
-                "SELECT type, data FROM outbox WHERE clue_id = :c UNION ALL "
-                "SELECT type, data FROM events WHERE clue_id = :c"
+                "SELECT type, data FROM ("
+                " SELECT type, data, 0 AS part, id FROM events WHERE clue_id = :c UNION ALL"
+                " SELECT type, data, 1 AS part, id FROM outbox WHERE clue_id = :c"
+                ") AS e ORDER BY part, id"
             ),
             {"c": clue_id},
         )
