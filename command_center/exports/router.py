@@ -50,8 +50,8 @@ async def export_clues(
     )
     state_ = request.app.state
     write = service.as_csv if fmt == "csv" else service.as_geojson
-    chunks = write(
-        database=state_.database, filters=filters, scope=scope, zone=state_.settings.zone
+    chunks = await service.started(
+        write(database=state_.database, filters=filters, scope=scope, zone=state_.settings.zone)
     )
     return StreamingResponse(
         chunks,

@@ -27,19 +27,39 @@ def scope_of(by: Principal) -> Scope:
 async def as_csv(
     *, database: Database, filters: model.Filters, scope: Scope, zone: ZoneInfo
 ) -> AsyncIterator[str]:
-    yield model.csv_header()
     async with database.sessions() as session:
-        async for row in repository.clues(session, filters, scope, zone):
+        rows = repository.clues(session, filters, scope, zone)
+        first = await anext(rows, None)  # the query runs (or fails) before the header
+        yield model.csv_header()
+        if first is not None:
+            yield model.csv_line(first)
+        async for row in rows:
             yield model.csv_line(row)
 
 
 async def as_geojson(
     *, database: Database, filters: model.Filters, scope: Scope, zone: ZoneInfo
 ) -> AsyncIterator[str]:
-    yield '{"type":"FeatureCollection","features":['
-    first = True
     async with database.sessions() as session:
-        async for row in repository.clues(session, filters, scope, zone):
-            yield ("" if first else ",") + model.feature(row)
-            first = False
+        rows = repository.clues(session, filters, scope, zone)
+        first = await anext(rows, None)  # the query runs (or fails) before the opening
+        yield '{"type":"FeatureCollection","features":['
+        if first is not None:
+            yield model.feature(first)
+        async for row in rows:
+            yield "," + model.feature(row)
     yield "]}"
+
+
+async def started(chunks: AsyncIterator[str]) -> AsyncIterator[str]:
+    """`chunks` with its first chunk already made: an export whose query fails does so
+    here, before the response starts, and is answered as an error (400, 503) instead of
+    a body cut off half-way."""
+    first = await anext(chunks)
+
+    async def resumed() -> AsyncIterator[str]:
+        yield first
+        async for chunk in chunks:
+            yield chunk
+
+    return resumed()

@@ -97,3 +97,15 @@ async def test_bad_filters_are_named(live_server: LiveServer, client: httpx.Asyn
     assert bad_box.status_code == 400 and "bbox" in bad_box.json()["detail"]
     grid = bearer(live_server.token(Role.GRID_WORKER))
     assert (await client.get("/api/v1/exports/clues.csv", headers=grid)).status_code == 403
+
+
+async def test_a_filter_the_database_cannot_read_is_an_error_not_a_cut_off_file(
+    live_server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    admin = bearer(live_server.token(Role.ADMIN))
+    for fmt in ("csv", "geojson"):
+        answer = await client.get(
+            f"/api/v1/exports/clues.{fmt}", params={"department": "环保\x00局"}, headers=admin
+        )
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"] == "invalid_input"
