@@ -11,6 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -147,6 +148,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--loop",
+        choices=["auto", "asyncio", "uvloop"],
+        default="auto",
+        help="event loop (default auto: uvloop where it is installed)",
+    )
     serve.set_defaults(run=_serve)
     return parser
 
@@ -426,24 +433,40 @@ def _check_scope_exists(squad: str | None, jurisdiction: str | None) -> None:
 
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from command_center.main import create_app
+    from command_center.serving import ListenError, listening_socket
 
     settings = _settings()
-    # Compressing each event once per connection costs more CPU than the bytes it saves on
-    # a LAN; with many listeners it dominated the server's time (see bench/README.md).
-    options = {"ws_per_message_deflate": False, "proxy_headers": True, "log_level": args.log_level}
     if args.workers < 1:
         raise CommandFailed("--workers must be at least 1")
-    if args.workers == 1:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, **options)
-        return
     settings.signing_key()
-    uvicorn.run(
-        "command_center.asgi:app_from_environment",
-        factory=True,
+    # Several workers each build the app from the environment, in their own process.
+    app: Any = "command_center.asgi:app_from_environment"
+    if args.workers == 1:
+        app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        factory=args.workers > 1,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        **options,
+        loop=args.loop,
+        # Compressing each event once per connection costs more CPU than the bytes it
+        # saves on a LAN; with many listeners it dominated the server's time.
+        ws_per_message_deflate=False,
+        proxy_headers=True,
+        log_level=args.log_level,
     )
+    try:
+        sock = listening_socket(args.host, args.port)  # TCP_NODELAY: see serving.py
+    except ListenError as exc:
+        raise CommandFailed(str(exc)) from None
+    if args.workers == 1:
+        server = uvicorn.Server(config)
+        server.run(sockets=[sock])
+        if not server.started:
+            raise SystemExit(3)
+        return
+    Multiprocess(config, sockets=[sock]).run()
