@@ -103,9 +103,9 @@ def two_asyncio_workers(database: Database, settings: Settings) -> Iterator[tupl
         "SECRET_KEY": settings.signing_key(),
         "EVENT_CHANNEL": settings.event_channel + ":nodelay",
     }
+    argv = [sys.executable, "-m", "command_center", "serve", "--port", str(port), "--workers"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "command_center", "serve", "--port", str(port)]
-        + ["--workers", "2", "--loop", "asyncio", "--log-level", "warning"],
+        [*argv, "2", "--loop", "asyncio", "--log-level", "warning"],
         env=env,
         cwd="/",
         start_new_session=True,
