@@ -19,7 +19,6 @@ import asyncio
 import os
 import random
 import resource
-import secrets
 import shutil
 import signal
 import sys
@@ -45,6 +44,7 @@ from bench.server import (
     load_demo_city,
     mint_token,
     require_loopback,
+    service_env,
     wait_healthy,
 )
 
@@ -185,19 +185,10 @@ class Bench:
             health = await wait_healthy(self.args.url, timeout=10)
             self.bus = str(health.get("bus", "?"))
             return self.args.url.rstrip("/"), env
-        require_loopback(self.args.database_url)
-        env |= {
-            "DATABASE_URL": self.args.database_url,
-            "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(48),
-            "EVENT_CHANNEL": f"command_center:bench:{os.getpid()}",
-            # every tip comes from 127.0.0.1: the per-address limit would refuse them
-            "RESIDENT_REPORTS_PER_MINUTE": "100000000",
-        }
-        if self.args.bus == "redis":
-            require_loopback(self.args.redis_url)
-            env["REDIS_URL"] = self.args.redis_url
-        else:
-            env.pop("REDIS_URL", None)
+        env = service_env(
+            database_url=self.args.database_url,
+            redis_url=self.args.redis_url if self.args.bus == "redis" else None,
+        )
         if not self.args.no_setup:
             self.stage = "preparing the database"
             await ensure_database(self.args.database_url)
