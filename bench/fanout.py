@@ -5,10 +5,15 @@ every one of them.
 
 Starts its own server (database command_center_bench, as bench.tips) and `--processes`
 client processes (`bench.fanout_clients`, a lean RFC 6455 listener, so that the load
-generator costs little next to the server). At each step it adds operator connections
-(an operator sees every event) until it holds that many, then posts `--probes` tips one
-after another and, for each tip's `clue.dispatched` event, measures from just before the
-POST to the first and to the last copy received over all connections. A step passes
+generator costs little next to the server). At each step it adds connections of one
+squad (青田's QT-01, as one squad's phones, tablets and wall screens) until it holds that
+many, then posts `--probes` tips in 青田 one after another. Each tip is one event for
+that squad — its `clue.dispatched` (a squad does not see `clue.received`) — and for each
+the bench measures from just before the
+POST to the first and to the last copy received over all connections. Before the server
+starts, the same client processes time a bare broadcaster (`bench.broadcaster`: one
+pre-built frame written to every connection in a loop) at each step: the floor this
+machine sets for reaching that many loopback connections. A step passes
 when every connection is held and every probe reached all of them within
 `--target-ms` (250). The open-file limit is raised (the server and each client process
 need one descriptor per connection). The run is bounded by `--timeout`.
@@ -35,6 +40,7 @@ import httpx
 from websockets.asyncio.client import connect
 
 from bench import cpu
+from bench.broadcaster import Broadcaster
 from bench.report import Millis, summary_ms
 from bench.server import (
     DEFAULT_DATABASE_URL,
@@ -48,10 +54,13 @@ from bench.server import (
     service_env,
     wait_healthy,
 )
-from bench.tips import INTAKE, raise_open_file_limit, tip_form
+from bench.tips import DISTRICTS, INTAKE, JITTER_DEGREES, raise_open_file_limit
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT_EVERY = 0.1
+FLOOR_PROBES = 3
+PROBE_DISTRICT = next(d for d in DISTRICTS if d.squads == ("QT-01",))
+PROBE_SQUAD, PROBE_MATTER = "QT-01", "CG-001"
 SPARE_FILES = 512
 
 
@@ -69,6 +78,7 @@ class Step:
     spread_ms: Millis  # first copy to last copy
     server_cpu_pct: float | None
     machine_pct: float | None
+    floor_to_all_ms: Millis = field(default_factory=dict)  # the bare broadcaster
 
     def passed(self, target_ms: float) -> bool:
         worst = self.post_to_all_ms.get("max")
@@ -98,7 +108,7 @@ class FanoutResult:
             f"server workers {self.workers}, {self.processes} client processes, "
             f"target: every connection within {self.target_ms:g} ms",
             "clients    held  failed  probes  reached all  POST→first p50  "
-            "POST→all p50 / max   first→last p50   srv cpu  machine",
+            "POST→all p50 / max   first→last p50   srv cpu  machine  floor p50 / max",
         ]
         for s in self.steps:
             lines.append(
@@ -106,7 +116,9 @@ class FanoutResult:
                 f"{_ms(s.post_to_first_ms.get('p50')):>14}  "
                 f"{_ms(s.post_to_all_ms.get('p50')):>8} / {_ms(s.post_to_all_ms.get('max')):<8}  "
                 f"{_ms(s.spread_ms.get('p50')):>14}  {_pct(s.server_cpu_pct):>7}  "
-                f"{_pct(s.machine_pct):>7}  {'pass' if s.passed(self.target_ms) else 'FAIL'}"
+                f"{_pct(s.machine_pct):>7}  {_ms(s.floor_to_all_ms.get('p50'))} / "
+                f"{_ms(s.floor_to_all_ms.get('max'))}  "
+                f"{'pass' if s.passed(self.target_ms) else 'FAIL'}"
             )
             if s.first_failure:
                 lines.append(f"  first failure: {s.first_failure}")
@@ -181,6 +193,7 @@ class Fanout:
         self.probe_index = 0
 
     async def execute(self) -> None:
+        floors = await self._floors()
         env = service_env(database_url=self.args.database_url, redis_url=self.args.redis_url)
         if not self.args.no_setup:
             await ensure_database(self.args.database_url)
@@ -188,7 +201,7 @@ class Fanout:
         self.server = ManagedServer(env=env, cwd=self.workdir, workers=self.args.workers)
         self.server.start()
         await wait_healthy(self.server.url, timeout=HEALTH_WAIT_SECONDS, server=self.server)
-        token = await mint_token(env=env, cwd=self.workdir, squad=None)
+        token = await mint_token(env=env, cwd=self.workdir, squad=PROBE_SQUAD)
         ws_url = self.server.url.replace("http://", "ws://", 1) + f"/ws?token={token}"
         self.clients = list(
             await asyncio.gather(
@@ -206,8 +219,42 @@ class Fanout:
             for target in self.args.steps:
                 await self._grow(target - held)
                 step = await self._step(target, http, watcher)
+                step.floor_to_all_ms = floors.get(target, {})
                 held = step.held
                 self.result.steps.append(step)
+
+    async def _floors(self) -> dict[int, Millis]:
+        """Per step, from the bare broadcaster's write loop to the last copy received."""
+        broadcaster = Broadcaster()
+        url = await broadcaster.start()
+        self.clients = list(
+            await asyncio.gather(
+                *(
+                    ClientProcess.start(url, self.workdir / f"clients-{i}.log")
+                    for i in range(self.args.processes)
+                )
+            )
+        )
+        floors: dict[int, Millis] = {}
+        held, event_id = 0, 0
+        try:
+            for target in self.args.steps:
+                await self._grow(target - held)
+                held = len(broadcaster.connections)
+                times = []
+                for _ in range(FLOOR_PROBES):
+                    event_id += 1
+                    sent_at = broadcaster.broadcast(event_id)
+                    copies, _, late = await self._arrivals(event_id, held)
+                    if copies >= held and late is not None:
+                        times.append(late - sent_at)
+                    await asyncio.sleep(0.2)
+                floors[target] = summary_ms(times)
+        finally:
+            await asyncio.gather(*(c.stop() for c in self.clients), return_exceptions=True)
+            self.clients = []
+            await broadcaster.stop()
+        return floors
 
     async def _grow(self, count: int) -> None:
         share, extra = divmod(max(0, count), len(self.clients))
@@ -254,7 +301,13 @@ class Fanout:
 
     async def _probe(self, http: httpx.AsyncClient, watcher: Any) -> tuple[int, float]:
         """Post one tip; the id of its `clue.dispatched` event and when it was sent."""
-        form, _ = tip_form(random.Random(self.probe_index), self.probe_index)
+        rng = random.Random(self.probe_index)
+        form = {
+            "service_code": PROBE_MATTER,
+            "lat": f"{PROBE_DISTRICT.lat + rng.uniform(-JITTER_DEGREES, JITTER_DEGREES):.6f}",
+            "long": f"{PROBE_DISTRICT.lon + rng.uniform(-JITTER_DEGREES, JITTER_DEGREES):.6f}",
+            "description": f"扇出探测 {self.probe_index}",
+        }
         self.probe_index += 1
         sent_at = time.perf_counter()
         response = await http.post(INTAKE, data=form)
@@ -314,6 +367,15 @@ async def run(args: argparse.Namespace) -> FanoutResult:
         shutil.rmtree(bench.workdir, ignore_errors=True)
 
 
+def _run_on_fastest_loop(args: argparse.Namespace) -> FanoutResult:
+    """uvloop where installed, as the server uses, so that the floor is the same kind."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(run(args))
+    return uvloop.run(run(args))
+
+
 def _steps(text: str) -> list[int]:
     try:
         steps = [int(part) for part in text.split(",") if part.strip()]
@@ -352,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     raise_open_file_limit(args.steps[-1] + SPARE_FILES)  # the server inherits it
     try:
-        result = asyncio.run(run(args))
+        result = _run_on_fastest_loop(args)
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -4,8 +4,9 @@
 
 Reads one JSON command per line on stdin and answers one JSON line on stdout:
 
-- `{"cmd": "open", "count": N}` opens N more connections to URL (at most
-  HANDSHAKES_AT_ONCE handshakes at a time) → `{"held", "failed", "first_failure"}`;
+- `{"cmd": "open", "count": N[, "url": U]}` opens N more connections to URL (or U; at
+  most HANDSHAKES_AT_ONCE handshakes at a time) → `{"held", "failed", "first_failure"}`;
+- `{"cmd": "close"}` closes every connection and forgets them → `{"held": 0, ...}`;
 - `{"cmd": "report", "ids": [...]}` → `{"held", "closed", "events": {id: [copies,
   first, last]}}`, arrival times as `time.perf_counter()` (CLOCK_MONOTONIC on Linux,
   shared by every process of the machine);
@@ -43,14 +44,14 @@ class Holder:
             seen[0] += 1
             seen[2] = at
 
-    async def open(self, count: int) -> dict[str, Any]:
+    async def open(self, count: int, url: str | None = None) -> dict[str, Any]:
         _allow_files(len(self.listeners) + count + SPARE_FILES)
         gate = asyncio.Semaphore(HANDSHAKES_AT_ONCE)
 
         async def one() -> None:
             async with gate:
                 try:
-                    self.listeners.append(await open_listener(self.url, self.arrived))
+                    self.listeners.append(await open_listener(url or self.url, self.arrived))
                 except (OSError, HandshakeFailed, TimeoutError) as exc:
                     self.failed += 1
                     self.first_failure = self.first_failure or f"{type(exc).__name__}: {exc}"
@@ -69,6 +70,12 @@ class Holder:
         for listener in self.listeners:
             listener.close()
 
+    async def forget(self) -> dict[str, Any]:
+        self.close()
+        await asyncio.sleep(0.1)
+        self.listeners, self.arrivals, self.failed, self.first_failure = [], {}, 0, None
+        return {"held": 0, "failed": 0, "first_failure": None}
+
 
 def _allow_files(needed: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -86,7 +93,9 @@ async def serve(url: str) -> None:
         while line := await reader.readline():
             command = json.loads(line)
             if command["cmd"] == "open":
-                answer = await holder.open(int(command["count"]))
+                answer = await holder.open(int(command["count"]), command.get("url"))
+            elif command["cmd"] == "close":
+                answer = await holder.forget()
             elif command["cmd"] == "report":
                 answer = holder.report([int(i) for i in command["ids"]])
             else:

@@ -3,7 +3,8 @@ to every connection whose scope includes it.
 
 Backpressure: each connection has a bounded queue; a connection that falls that far
 behind is closed (code 1013) rather than slowing everyone else, and its client resumes
-with `after=<last id it saw>`.
+with `after=<last id it saw>`. A live connection with nothing queued gets each event
+straight from the delivery (see Subscriber).
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from command_center.auth.model import Principal
 from command_center.db.session import Database
-from command_center.realtime import repository
+from command_center.realtime import eager, repository
 from command_center.realtime.events import Event
 
 log = logging.getLogger(__name__)
@@ -31,22 +34,83 @@ class Outgoing:
     text: str
 
 
+Send = Callable[[str], Coroutine[Any, Any, None]]
+
+
 @dataclass(eq=False)
 class Subscriber:
+    """One connection's place in the hub.
+
+    Until `go_live`, events wait in `queue` (the connection is replaying the log). Live,
+    an event is sent at once, inside the hub's delivery (eager.start: no task wake-up per
+    connection), unless the connection is still busy with earlier events, which then keep
+    their order through `queue` and `run_sender`. A send that raises marks the connection
+    `gone`; more than `queue`'s size waiting marks it `overflowed`.
+    """
+
     principal: Principal
     queue: asyncio.Queue[Outgoing]
     overflowed: asyncio.Event = field(default_factory=asyncio.Event)
+    gone: asyncio.Event = field(default_factory=asyncio.Event)
+    last_sent: int = 0
+    _send: Send | None = None
+    _busy: bool = False  # run_sender is sending
+    _in_flight: asyncio.Future[None] | None = None  # an eager send that had to wait
 
     def offer(self, event: Event, outgoing: Outgoing) -> None:
-        if self.overflowed.is_set():
+        if self.overflowed.is_set() or self.gone.is_set():
             return
-        if self.principal.sees_clue(
+        if not self.principal.sees_clue(
             jurisdiction_path=event.jurisdiction_path, squad_codes=event.squad_codes
         ):
+            return
+        idle = not self._busy and self._in_flight is None and self.queue.empty()
+        if self._send is not None and idle:
+            self._send_now(outgoing)
+            return
+        try:
+            self.queue.put_nowait(outgoing)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+
+    def go_live(self, send: Send, last_sent: int) -> None:
+        """The replay is done: from now on events are sent with `send`."""
+        self.last_sent = max(self.last_sent, last_sent)
+        self._send = send
+
+    async def run_sender(self) -> None:
+        """Send what had to wait in the queue, in order, after any send still in flight."""
+        assert self._send is not None, "go_live first"
+        while True:
+            outgoing = await self.queue.get()
+            self._busy = True
             try:
-                self.queue.put_nowait(outgoing)
-            except asyncio.QueueFull:
-                self.overflowed.set()
+                if self._in_flight is not None:
+                    await asyncio.wait([self._in_flight])  # its failure sets `gone`
+                if outgoing.id > self.last_sent:
+                    await self._send(outgoing.text)
+                    self.last_sent = outgoing.id
+            finally:
+                self._busy = False
+
+    def _send_now(self, outgoing: Outgoing) -> None:
+        if outgoing.id <= self.last_sent:
+            return  # already sent by the replay
+        assert self._send is not None
+        try:
+            waiting = eager.start(self._send(outgoing.text))
+        except Exception:
+            self.gone.set()  # the client went away; its connection ends
+            return
+        self.last_sent = outgoing.id
+        if waiting is not None:
+            self._in_flight = waiting
+            waiting.add_done_callback(self._settled)
+
+    def _settled(self, sent: asyncio.Future[None]) -> None:
+        self._in_flight = None
+        if sent.cancelled() or sent.exception() is not None:
+            self.gone.set()
 
 
 class Hub:

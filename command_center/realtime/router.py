@@ -49,7 +49,8 @@ async def events_socket(websocket: WebSocket) -> None:
     subscriber = hub.subscribe(principal)
     try:
         last_sent = await _replay(websocket, principal, int(after_text)) if after_text else 0
-        await _stream(websocket, subscriber, last_sent)
+        subscriber.go_live(websocket.send_text, last_sent)
+        await _stream(websocket, subscriber)
     except WebSocketDisconnect:
         pass
     finally:
@@ -71,31 +72,24 @@ async def _replay(websocket: WebSocket, principal: Principal, after_id: int) -> 
             return last_sent
 
 
-async def _stream(websocket: WebSocket, subscriber: Subscriber, last_sent: int) -> None:
+async def _stream(websocket: WebSocket, subscriber: Subscriber) -> None:
     """Send live events until the client leaves or falls too far behind."""
-    sender = asyncio.create_task(_send_live(websocket, subscriber, last_sent))
+    sender = asyncio.create_task(subscriber.run_sender())
     receiver = asyncio.create_task(_drain_incoming(websocket))
     overflow = asyncio.create_task(subscriber.overflowed.wait())
-    tasks = {sender, receiver, overflow}
+    gone = asyncio.create_task(subscriber.gone.wait())
+    tasks = {sender, receiver, overflow, gone}
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         if overflow in done:
             await websocket.close(code=1013, reason="too far behind; reconnect with after=")
         for task in done:
-            if task is not overflow and not task.cancelled() and task.exception():
+            if task in (sender, receiver) and not task.cancelled() and task.exception():
                 raise task.exception()  # type: ignore[misc]
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _send_live(websocket: WebSocket, subscriber: Subscriber, last_sent: int) -> None:
-    while True:
-        outgoing = await subscriber.queue.get()
-        if outgoing.id > last_sent:
-            await websocket.send_text(outgoing.text)
-            last_sent = outgoing.id
 
 
 async def _drain_incoming(websocket: WebSocket) -> None:
