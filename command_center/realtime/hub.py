@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from command_center.auth.model import Principal
+from command_center.auth.model import Principal, ScopeKey, audience
 from command_center.db.session import Database
 from command_center.realtime import eager, repository
 from command_center.realtime.events import Event
@@ -57,12 +57,9 @@ class Subscriber:
     _busy: bool = False  # run_sender is sending
     _in_flight: asyncio.Future[None] | None = None  # an eager send that had to wait
 
-    def offer(self, event: Event, outgoing: Outgoing) -> None:
+    def offer(self, outgoing: Outgoing) -> None:
+        """Send or queue an event this connection's principal may see (the hub chose it)."""
         if self.overflowed.is_set() or self.gone.is_set():
-            return
-        if not self.principal.sees_clue(
-            jurisdiction_path=event.jurisdiction_path, squad_codes=event.squad_codes
-        ):
             return
         idle = not self._busy and self._in_flight is None and self.queue.empty()
         if self._send is not None and idle:
@@ -119,6 +116,7 @@ class Hub:
         self._poll = poll_seconds
         self._queue_size = queue_size
         self._subscribers: set[Subscriber] = set()
+        self._by_scope: dict[ScopeKey, set[Subscriber]] = {}  # who sees what, indexed
         self._last_id = 0
         self._lock = asyncio.Lock()
         self._nudge = asyncio.Event()
@@ -146,10 +144,17 @@ class Hub:
     def subscribe(self, principal: Principal) -> Subscriber:
         subscriber = Subscriber(principal, asyncio.Queue(maxsize=self._queue_size))
         self._subscribers.add(subscriber)
+        if (key := principal.scope_key) is not None:
+            self._by_scope.setdefault(key, set()).add(subscriber)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
+        key = subscriber.principal.scope_key
+        if key is not None and (same := self._by_scope.get(key)) is not None:
+            same.discard(subscriber)
+            if not same:
+                del self._by_scope[key]
 
     def nudge(self) -> None:
         """Ask for a catch-up from the event log soon (e.g. after the bus reconnected)."""
@@ -183,10 +188,14 @@ class Hub:
                 return
 
     def _deliver(self, event: Event) -> None:
+        """To the connections whose scope includes the event: looked up by scope key, not
+        checked connection by connection (thousands of squad phones see one squad each)."""
         self._last_id = event.id
         outgoing = Outgoing(event.id, event.public_json())
-        for subscriber in self._subscribers:
-            subscriber.offer(event, outgoing)
+        keys = audience(jurisdiction_path=event.jurisdiction_path, squad_codes=event.squad_codes)
+        for key in keys:
+            for subscriber in self._by_scope.get(key, ()):
+                subscriber.offer(outgoing)
 
     async def _catch_up_loop(self) -> None:
         while True:

@@ -4,13 +4,11 @@ and keeps its order behind a send that had to wait."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
 
 from command_center.auth.model import Principal, Role
 from command_center.realtime import eager
-from command_center.realtime.events import Event
 from command_center.realtime.hub import Outgoing, Subscriber
 
 
@@ -78,9 +76,8 @@ async def test_cancelling_the_task_cancels_the_coroutine() -> None:
     assert cleaned == [True]
 
 
-def _event(event_id: int) -> tuple[Event, Outgoing]:
-    event = Event(event_id, "clue.received", datetime.now(UTC), {}, ("331100",), ())
-    return event, Outgoing(event_id, f"event {event_id}")
+def _event(event_id: int) -> Outgoing:
+    return Outgoing(event_id, f"event {event_id}")
 
 
 async def test_events_keep_their_order_behind_a_send_that_waits() -> None:
@@ -96,7 +93,7 @@ async def test_events_keep_their_order_behind_a_send_that_waits() -> None:
     subscriber.go_live(send, last_sent=0)
     sender = asyncio.create_task(subscriber.run_sender())
     for n in (1, 2, 3):
-        subscriber.offer(*_event(n))
+        subscriber.offer(_event(n))
     await asyncio.sleep(0.01)
     assert wire == [], "nothing overtakes the send in flight"
     slow.set_result(None)
@@ -106,7 +103,7 @@ async def test_events_keep_their_order_behind_a_send_that_waits() -> None:
             break
     sender.cancel()
     assert wire == ["event 1", "event 2", "event 3"]
-    subscriber.offer(*_event(2))  # a repeat (e.g. the bus after a catch-up) is not sent
+    subscriber.offer(_event(2))  # a repeat (e.g. the bus after a catch-up) is not sent
     assert wire == ["event 1", "event 2", "event 3"]
 
 
@@ -116,7 +113,7 @@ async def test_a_send_that_fails_marks_the_connection_gone() -> None:
 
     subscriber = Subscriber(Principal(role=Role.OPERATOR, subject="op"), asyncio.Queue(10))
     subscriber.go_live(send, last_sent=0)
-    subscriber.offer(*_event(1))
+    subscriber.offer(_event(1))
     assert subscriber.gone.is_set()
 
 
@@ -128,7 +125,7 @@ async def test_before_going_live_events_wait_and_the_replayed_ones_are_skipped()
 
     subscriber = Subscriber(Principal(role=Role.OPERATOR, subject="op"), asyncio.Queue(10))
     for n in (4, 5, 6):
-        subscriber.offer(*_event(n))  # during the replay of the log
+        subscriber.offer(_event(n))  # during the replay of the log
     subscriber.go_live(send, last_sent=5)  # the replay already sent up to event 5
     sender = asyncio.create_task(subscriber.run_sender())
     for _ in range(100):
