@@ -51,6 +51,7 @@ from bench.server import (
     ensure_database,
     load_demo_city,
     mint_token,
+    run_fast,
     service_env,
     wait_healthy,
 )
@@ -367,15 +368,6 @@ async def run(args: argparse.Namespace) -> FanoutResult:
         shutil.rmtree(bench.workdir, ignore_errors=True)
 
 
-def _run_on_fastest_loop(args: argparse.Namespace) -> FanoutResult:
-    """uvloop where installed, as the server uses, so that the floor is the same kind."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(run(args))
-    return uvloop.run(run(args))
-
-
 def _steps(text: str) -> list[int]:
     try:
         steps = [int(part) for part in text.split(",") if part.strip()]
@@ -414,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     raise_open_file_limit(args.steps[-1] + SPARE_FILES)  # the server inherits it
     try:
-        result = _run_on_fastest_loop(args)
+        result = run_fast(run(args))
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

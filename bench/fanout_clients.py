@@ -22,6 +22,7 @@ import resource
 import sys
 from typing import Any
 
+from bench import wsclient
 from bench.wsclient import HandshakeFailed, Listener, open_listener
 
 HANDSHAKES_AT_ONCE = 100
@@ -36,7 +37,10 @@ class Holder:
         self.failed = 0
         self.first_failure: str | None = None
 
-    def arrived(self, event_id: int, at: float) -> None:
+    def arrived(self, message: bytes, at: float) -> None:
+        event_id = wsclient.event_id(message)
+        if event_id is None:
+            return
         seen = self.arrivals.get(event_id)
         if seen is None:
             self.arrivals[event_id] = [1, at, at]

@@ -18,9 +18,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -36,6 +36,7 @@ HEALTH_WAIT_SECONDS = 60.0
 STOP_WAIT_SECONDS = 10.0
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _PR_SET_PDEATHSIG = 1
+T = TypeVar("T")
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Disconnect\w*)\b")
 
 
@@ -55,6 +56,16 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def run_fast(main: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run on uvloop where it is installed (as the server runs): the load
+    generator shares the machine with the server and should cost it little."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 def service_env(*, database_url: str, redis_url: str | None) -> dict[str, str]:

@@ -5,8 +5,9 @@ connections on the machine under test would measure the load generator rather th
 server. This client speaks just enough of RFC 6455 to listen: the opening handshake
 (checking `Sec-WebSocket-Accept`), unmasked server frames (text, ping, close,
 fragmented messages), and masked pong and close frames back, as the RFC requires of
-clients. From each text message it reads only the event id at the start of the JSON
-(`{"id":N,...`, as the server writes it) and notes when it arrived.
+clients. Each whole message goes to a callback with the `time.perf_counter()` of its
+arrival; `event_id` reads the id at the start of the JSON (`{"id":N,...`, as the server
+writes it) without parsing the rest.
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ EVENT_ID = re.compile(rb'^\{"id":(\d+)')
 MAX_HEAD = 16384
 OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
 
-Arrival = Callable[[int, float], None]
+OnMessage = Callable[[bytes, float], None]
+
+
+def event_id(message: bytes) -> int | None:
+    match = EVENT_ID.match(message)
+    return int(match.group(1)) if match is not None else None
 
 
 class HandshakeFailed(Exception):
@@ -42,9 +48,9 @@ def _client_frame(opcode: int, payload: bytes) -> bytes:
 
 
 class Listener(asyncio.Protocol):
-    """One `/ws` connection; `arrived(event_id, perf_counter)` for every text message."""
+    """One `/ws` connection; `on_message(message, perf_counter)` for every message."""
 
-    def __init__(self, host: str, target: str, arrived: Arrival) -> None:
+    def __init__(self, host: str, target: str, on_message: OnMessage) -> None:
         self._key = base64.b64encode(os.urandom(16))
         self._request = (
             (
@@ -55,7 +61,7 @@ class Listener(asyncio.Protocol):
             + self._key
             + b"\r\n\r\n"
         )
-        self._arrived = arrived
+        self._on_message = on_message
         self._buffer = bytearray()
         self._fragments: list[bytes] = []
         self._upgraded = False
@@ -146,12 +152,10 @@ class Listener(asyncio.Protocol):
             if fin:
                 message = b"".join(self._fragments)
                 self._fragments.clear()
-                match = EVENT_ID.match(message)
-                if match is not None:
-                    self._arrived(int(match.group(1)), time.perf_counter())
+                self._on_message(message, time.perf_counter())
 
 
-async def open_listener(url: str, arrived: Arrival, *, timeout: float = 30.0) -> Listener:
+async def open_listener(url: str, on_message: OnMessage, *, timeout: float = 30.0) -> Listener:
     """Connect to a `ws://host:port/path?query` URL; raises OSError, HandshakeFailed or
     TimeoutError."""
     parts = urlsplit(url)
@@ -160,7 +164,7 @@ async def open_listener(url: str, arrived: Arrival, *, timeout: float = 30.0) ->
     loop = asyncio.get_running_loop()
     async with asyncio.timeout(timeout):
         _, listener = await loop.create_connection(
-            lambda: Listener(f"{host}:{port}", target, arrived), host, port
+            lambda: Listener(f"{host}:{port}", target, on_message), host, port
         )
         await listener.opened
     return listener
