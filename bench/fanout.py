@@ -80,6 +80,7 @@ class Step:
     server_cpu_pct: float | None
     machine_pct: float | None
     floor_to_all_ms: Millis = field(default_factory=dict)  # the bare broadcaster
+    server_rss_mb: float | None = None  # all worker processes, holding `held`
 
     def passed(self, target_ms: float) -> bool:
         worst = self.post_to_all_ms.get("max")
@@ -109,7 +110,7 @@ class FanoutResult:
             f"server workers {self.workers}, {self.processes} client processes, "
             f"target: every connection within {self.target_ms:g} ms",
             "clients    held  failed  probes  reached all  POST→first p50  "
-            "POST→all p50 / max   first→last p50   srv cpu  machine  floor p50 / max",
+            "POST→all p50 / max   first→last p50   srv cpu  machine  srv RSS  floor p50 / max",
         ]
         for s in self.steps:
             lines.append(
@@ -117,7 +118,8 @@ class FanoutResult:
                 f"{_ms(s.post_to_first_ms.get('p50')):>14}  "
                 f"{_ms(s.post_to_all_ms.get('p50')):>8} / {_ms(s.post_to_all_ms.get('max')):<8}  "
                 f"{_ms(s.spread_ms.get('p50')):>14}  {_pct(s.server_cpu_pct):>7}  "
-                f"{_pct(s.machine_pct):>7}  {_ms(s.floor_to_all_ms.get('p50'))} / "
+                f"{_pct(s.machine_pct):>7}  {_mb(s.server_rss_mb):>7}  "
+                f"{_ms(s.floor_to_all_ms.get('p50'))} / "
                 f"{_ms(s.floor_to_all_ms.get('max'))}  "
                 f"{'pass' if s.passed(self.target_ms) else 'FAIL'}"
             )
@@ -135,6 +137,10 @@ class FanoutResult:
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
+
+
+def _mb(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} MB"
 
 
 def _pct(value: float | None) -> str:
@@ -286,6 +292,7 @@ class Fanout:
             await asyncio.sleep(self.args.pause)
         usage = cpu.usage(before, cpu.snapshot(pgid), time.monotonic() - started)
         return Step(
+            server_rss_mb=cpu.rss_mb(pgid) if pgid is not None else None,
             target=target,
             held=held,
             failed=failed,

@@ -122,10 +122,11 @@ def fanout(runs: Mapping[str, RunLike]) -> list[Row]:
     rows = []
     for step in body["steps"]:
         to_all, spread, floor = step["post_to_all_ms"], step["spread_ms"], step["floor_to_all_ms"]
+        rss = step.get("server_rss_mb")
         figure = (
             f"{step['held']} held; one event to all: p50 {_ms(to_all.get('p50'))} / max "
             f"{_ms(to_all.get('max'))} ms from the POST (first→last copy "
-            f"{_ms(spread.get('p50'))} ms)"
+            f"{_ms(spread.get('p50'))} ms); server RSS {_ms(rss)} MB"
         )
         ceiling = f"bare broadcaster: {_ms(floor.get('p50'))} ms to all"
         target, verdict = "-", f"{step['reached_all']}/{step['probes']} probes reached all"
