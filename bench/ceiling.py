@@ -15,6 +15,9 @@ with the same statement texts and parameters, except:
   public code, the intake token, the events' JSON) — in the same round trip;
 - parameters that were NULL are written as NULL (pgbench variables cannot be NULL).
 
+The pool's ping of each connection it hands out (`pool_pre_ping`, an autocommit
+`SELECT 1`) is in the script too, before `BEGIN`: the database answers it for every tip.
+
 pgbench runs with `-M prepared` (psycopg prepares a statement after five executions on a
 connection) at each client count of `--clients`; the best rate is the ceiling. The rows
 it commits (clues, timers, outbox) are only in the bench database; its outbox rows are
@@ -63,6 +66,7 @@ from feeds.open311 import parse_request_form
 
 JITTER_STEPS = 1000  # ±1000 × 0.00001° = ±0.01°, as bench.tips
 NEXTVAL = "SELECT nextval('clues_id_seq')"
+PING = "SELECT 1"
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _STRAY_VARIABLE = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _TPS = re.compile(r"^tps = ([0-9.]+)", re.MULTILINE)
@@ -115,6 +119,10 @@ async def capture(database_url: str, count: int) -> list[Captured]:
     engine = database.engine.sync_engine
     event.listen(engine, "before_cursor_execute", statement)
     event.listen(engine, "begin", marker("BEGIN"))
+    if getattr(engine.pool, "_pre_ping", False):
+        # The pool pings each connection it hands out (autocommit `SELECT 1`), outside
+        # the cursor events: the ping is part of what the database does for each tip.
+        event.listen(engine.pool, "checkout", lambda *_: seen.append(Statement(PING, {})))
     captured: list[Captured] = []
     try:
         for index in range(count):
@@ -182,7 +190,7 @@ def render(tip: Captured, prefix: str) -> Script:
     ]
     body: list[str] = []
     for number, stmt in enumerate(tip.statements):
-        if stmt.sql in ("BEGIN", "COMMIT"):
+        if stmt.sql in ("BEGIN", "COMMIT", PING):
             body.append(f"{stmt.sql};")
             continue
         if stmt.sql.strip() == NEXTVAL:
