@@ -101,8 +101,16 @@ async def _in_scope(database: Database, *, after: int, squad: str | None) -> lis
 
 
 async def _last_event(database: Database) -> int:
-    async with database.sessions() as session:
-        return int((await session.scalar(text("SELECT COALESCE(max(id), 0) FROM events"))) or 0)
+    """The id of the newest event, once the relays have moved every committed change
+    (an answered tip's events may still wait in the outbox for a moment)."""
+    async with asyncio.timeout(WAIT_SECONDS):
+        while True:
+            async with database.sessions() as session:
+                waiting = await session.scalar(text("SELECT count(*) FROM outbox"))
+                last = await session.scalar(text("SELECT COALESCE(max(id), 0) FROM events"))
+            if not waiting:
+                return int(last or 0)
+            await asyncio.sleep(0.05)
 
 
 async def _drain(ws: ClientConnection, until_id: int, got: list[int]) -> None:
