@@ -15,8 +15,9 @@ with the same statement texts and parameters, except:
   public code, the intake token, the events' JSON) — in the same round trip;
 - parameters that were NULL are written as NULL (pgbench variables cannot be NULL).
 
-The pool's ping of each connection it hands out (`pool_pre_ping`, an autocommit
-`SELECT 1`) is in the script too, before `BEGIN`: the database answers it for every tip.
+Were the pool to ping each connection it hands out (`pool_pre_ping`, an autocommit
+`SELECT 1`), the ping would be in the script too, before `BEGIN`; the service's pool
+checks connections without a round trip (command_center.db.session), so there is none.
 
 pgbench runs with `-M prepared` (psycopg prepares a statement after five executions on a
 connection) at each client count of `--clients`; the best rate is the ceiling. The rows
