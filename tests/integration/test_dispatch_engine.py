@@ -53,15 +53,15 @@ async def clue(database: Database, clue_id: int) -> Any:
 
 
 async def events(database: Database, clue_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """The clue's events, oldest first: those relayed already, then those still in the
+    outbox (a relay of a server still running elsewhere may move some at any moment)."""
     async with database.sessions() as session:
-        # Oldest first: what the relay already moved, then what waits in the outbox. Without
-        # the ORDER BY, rows came in heap order, which reuses the space of moved rows.
         rows = await session.execute(
             text(
                 "SELECT type, data FROM ("
-                " SELECT 1 AS part, id, type, data FROM events WHERE clue_id = :c UNION ALL"
-                " SELECT 2 AS part, id, type, data FROM outbox WHERE clue_id = :c"
-                ") AS both_tables ORDER BY part, id"
+                " SELECT type, data, 0 AS part, id FROM events WHERE clue_id = :c UNION ALL"
+                " SELECT type, data, 1 AS part, id FROM outbox WHERE clue_id = :c"
+                ") AS e ORDER BY part, id"
             ),
             {"c": clue_id},
         )
