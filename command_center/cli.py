@@ -433,40 +433,41 @@ def _check_scope_exists(squad: str | None, jurisdiction: str | None) -> None:
 
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
     from command_center.main import create_app
-    from command_center.serving import ListenError, listening_socket
 
     settings = _settings()
+    # Compressing each event once per connection costs more CPU than the bytes it saves on
+    # a LAN; with many listeners it dominated the server's time (see bench/README.md).
+    options = {"ws_per_message_deflate": False, "proxy_headers": True, "log_level": args.log_level}
     if args.workers < 1:
         raise CommandFailed("--workers must be at least 1")
-    settings.signing_key()
-    # Several workers each build the app from the environment, in their own process.
-    app: Any = "command_center.asgi:app_from_environment"
+    where = {"host": args.host, "port": args.port, "loop": args.loop}
     if args.workers == 1:
-        app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        factory=args.workers > 1,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        loop=args.loop,
-        # Compressing each event once per connection costs more CPU than the bytes it
-        # saves on a LAN; with many listeners it dominated the server's time.
-        ws_per_message_deflate=False,
-        proxy_headers=True,
-        log_level=args.log_level,
-    )
+        _serve_on_own_socket(uvicorn.Config(create_app(settings), **where, **options))
+        return
+    settings.signing_key()
+    app = "command_center.asgi:app_from_environment"
+    workers = {"factory": True, "workers": args.workers}
+    _serve_on_own_socket(uvicorn.Config(app, **where, **workers, **options))
+
+
+def _serve_on_own_socket(config: Any) -> None:
+    """uvicorn on a listening socket of our own (TCP_NODELAY, see serving.py): one process,
+    or `config.workers` processes sharing it. Exit status 3 when the app did not start."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from command_center.serving import ListenError, listening_socket
+
     try:
-        sock = listening_socket(args.host, args.port)  # TCP_NODELAY: see serving.py
+        sock = listening_socket(config.host, config.port)
     except ListenError as exc:
         raise CommandFailed(str(exc)) from None
-    if args.workers == 1:
-        server = uvicorn.Server(config)
-        server.run(sockets=[sock])
-        if not server.started:
-            raise SystemExit(3)
+    if config.workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
         return
-    Multiprocess(config, sockets=[sock]).run()
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    if not server.started:
+        raise SystemExit(3)

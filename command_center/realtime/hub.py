@@ -35,6 +35,7 @@ class Outgoing:
 
 
 Send = Callable[[str], Coroutine[Any, Any, None]]
+GONE = Outgoing(0, "")  # put in a queue to tell its sender the connection is gone
 
 
 @dataclass(eq=False)
@@ -45,7 +46,7 @@ class Subscriber:
     an event is sent at once, inside the hub's delivery (eager.start: no task wake-up per
     connection), unless the connection is still busy with earlier events, which then keep
     their order through `queue` and `run_sender`. A send that raises marks the connection
-    `gone`; more than `queue`'s size waiting marks it `overflowed`.
+    `gone` and ends `run_sender`; more than `queue`'s size waiting marks it `overflowed`.
     """
 
     principal: Principal
@@ -76,10 +77,13 @@ class Subscriber:
         self._send = send
 
     async def run_sender(self) -> None:
-        """Send what had to wait in the queue, in order, after any send still in flight."""
+        """Send what had to wait in the queue, in order, after any send still in flight;
+        return once the connection is gone."""
         assert self._send is not None, "go_live first"
-        while True:
+        while not self.gone.is_set():
             outgoing = await self.queue.get()
+            if outgoing is GONE:
+                return
             self._busy = True
             try:
                 if self._in_flight is not None:
@@ -97,7 +101,7 @@ class Subscriber:
         try:
             waiting = eager.start(self._send(outgoing.text))
         except Exception:
-            self.gone.set()  # the client went away; its connection ends
+            self._lost()  # the client went away; its connection ends
             return
         self.last_sent = outgoing.id
         if waiting is not None:
@@ -107,7 +111,12 @@ class Subscriber:
     def _settled(self, sent: asyncio.Future[None]) -> None:
         self._in_flight = None
         if sent.cancelled() or sent.exception() is not None:
-            self.gone.set()
+            self._lost()
+
+    def _lost(self) -> None:
+        self.gone.set()
+        with contextlib.suppress(asyncio.QueueFull):  # a full queue has overflowed anyway
+            self.queue.put_nowait(GONE)  # wakes run_sender, which ends the connection
 
 
 class Hub:

@@ -49,8 +49,7 @@ async def events_socket(websocket: WebSocket) -> None:
     subscriber = hub.subscribe(principal)
     try:
         last_sent = await _replay(websocket, principal, int(after_text)) if after_text else 0
-        subscriber.go_live(websocket.send_text, last_sent)
-        await _stream(websocket, subscriber)
+        await _stream(websocket, subscriber, last_sent)
     except WebSocketDisconnect:
         pass
     finally:
@@ -72,24 +71,30 @@ async def _replay(websocket: WebSocket, principal: Principal, after_id: int) -> 
             return last_sent
 
 
-async def _stream(websocket: WebSocket, subscriber: Subscriber) -> None:
+async def _stream(websocket: WebSocket, subscriber: Subscriber, last_sent: int) -> None:
     """Send live events until the client leaves or falls too far behind."""
-    sender = asyncio.create_task(subscriber.run_sender())
+    sender = asyncio.create_task(_send_live(websocket, subscriber, last_sent))
     receiver = asyncio.create_task(_drain_incoming(websocket))
     overflow = asyncio.create_task(subscriber.overflowed.wait())
-    gone = asyncio.create_task(subscriber.gone.wait())
-    tasks = {sender, receiver, overflow, gone}
+    tasks = {sender, receiver, overflow}
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         if overflow in done:
             await websocket.close(code=1013, reason="too far behind; reconnect with after=")
         for task in done:
-            if task in (sender, receiver) and not task.cancelled() and task.exception():
+            if task is not overflow and not task.cancelled() and task.exception():
                 raise task.exception()  # type: ignore[misc]
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _send_live(websocket: WebSocket, subscriber: Subscriber, last_sent: int) -> None:
+    """Live from here: the hub sends most events itself (see Subscriber); this sends what
+    had to wait, and returns when a send failed (the client is gone)."""
+    subscriber.go_live(websocket.send_text, last_sent)
+    await subscriber.run_sender()
 
 
 async def _drain_incoming(websocket: WebSocket) -> None:

@@ -115,6 +115,7 @@ async def test_a_send_that_fails_marks_the_connection_gone() -> None:
     subscriber.go_live(send, last_sent=0)
     subscriber.offer(_event(1))
     assert subscriber.gone.is_set()
+    await asyncio.wait_for(subscriber.run_sender(), timeout=1)  # the connection's end
 
 
 async def test_before_going_live_events_wait_and_the_replayed_ones_are_skipped() -> None:
