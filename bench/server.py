@@ -71,7 +71,7 @@ def run_fast(main: Coroutine[Any, Any, T]) -> T:
 def service_env(*, database_url: str, redis_url: str | None) -> dict[str, str]:
     """The environment of a server the bench starts: its database, a random SECRET_KEY,
     a Redis channel of its own (so that it cannot mix events with another server on the
-    same Redis) and no per-address tip limit (every tip comes from 127.0.0.1)."""
+    same Redis) and no per-address limits (every tip comes from 127.0.0.1)."""
     require_loopback(database_url)
     env = dict(os.environ)
     env |= {
@@ -79,6 +79,8 @@ def service_env(*, database_url: str, redis_url: str | None) -> dict[str, str]:
         "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(48),
         "EVENT_CHANNEL": f"command_center:bench:{os.getpid()}",
         "RESIDENT_REPORTS_PER_MINUTE": "100000000",
+        # and the per-address flood limit of branch `faults` (ignored where it is unknown)
+        "ADDRESS_REQUESTS_PER_SECOND": "0",
     }
     if redis_url:
         require_loopback(redis_url)
