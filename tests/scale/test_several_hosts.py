@@ -74,6 +74,7 @@ def two_hosts(database: Database, settings: Settings) -> Iterator[tuple[str, str
         "SECRET_KEY": settings.signing_key(),
         "EVENT_CHANNEL": settings.event_channel + ":hosts",
         "RESIDENT_REPORTS_PER_MINUTE": "1000000",
+        "ADDRESS_REQUESTS_PER_SECOND": "0",  # every tip comes from 127.0.0.1
         "OUTBOX_POLL_SECONDS": "0.5",
         "REDIS_URL": settings.redis_url or "",
     }
