@@ -65,6 +65,24 @@ def usage(before: Snapshot, after: Snapshot, wall_seconds: float) -> dict[str, f
     }
 
 
+def rss_mb(pgid: int) -> float | None:
+    """Resident memory of every process in group `pgid`, in MiB (None without /proc)."""
+    total, seen = 0, False
+    for pid_dir in PROC.glob("[0-9]*"):
+        stat = _read_stat(pid_dir)
+        if stat is None or stat[1] != pgid:
+            continue
+        try:
+            status = (pid_dir / "status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+                seen = True
+    return round(total / 1024, 1) if seen else None
+
+
 def _read_stat(pid_dir: Path) -> tuple[str, int, float] | None:
     try:
         raw = (pid_dir / "stat").read_text()

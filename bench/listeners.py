@@ -5,28 +5,29 @@ the `time.perf_counter()` at which every dispatch arrived. A dropped connection 
 fell behind) reconnects with `after=<last id>`, so late events still count, as delivered
 late; a 44xx close (token refused) ends the listener. Handshakes are gated so that many
 listeners do not overrun the server's accept backlog.
+
+Connections use the lean client of bench.wsclient, without compression (`serve` turns
+per-message deflate off): with 1,000 listeners the `websockets` library cost the load
+generator most of a core at 100 tips/s, on the cores the server under test runs on. Only
+`clue.dispatched` messages are parsed as JSON; the rest only for their id.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 from urllib.parse import urlencode
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from bench.wsclient import HandshakeFailed, event_id, open_listener
 
 HANDSHAKES_AT_ONCE = 64
 CONNECT_ATTEMPTS = 4
 OPEN_TIMEOUT_SECONDS = 30.0
-
-Compression = Literal["deflate"] | None
+DISPATCHED = b'"type":"clue.dispatched"'
 
 
 @dataclass(slots=True)
@@ -80,12 +81,10 @@ class ListenerPool:
         ws_url: str,
         tokens: Mapping[str | None, str],
         plan: Sequence[str | None],
-        compression: Compression,
     ) -> None:
         self._ws_url = ws_url
         self._tokens = tokens
         self._plan = list(plan)
-        self._compression: Compression = compression
         self._gate = asyncio.Semaphore(HANDSHAKES_AT_ONCE)
         self._settled = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -123,21 +122,20 @@ class ListenerPool:
             self._settled.set()
 
     async def _listen(self, squad: str | None) -> None:
-        after: int | None = None
+        last = _Last()
         attempts = 0
         ever_connected = False
         while True:
-            query = {"token": self._tokens[squad], **({"after": str(after)} if after else {})}
+            after = {"after": str(last.id)} if last.id else {}
+            url = f"{self._ws_url}?{urlencode({'token': self._tokens[squad], **after})}"
             try:
                 async with self._gate:
-                    ws = await connect(
-                        f"{self._ws_url}?{urlencode(query)}",
-                        compression=self._compression,
-                        open_timeout=OPEN_TIMEOUT_SECONDS,
-                        close_timeout=1.0,
-                        proxy=None,
+                    listener = await open_listener(
+                        url,
+                        lambda message, at: self._received(squad, last, message, at),
+                        timeout=OPEN_TIMEOUT_SECONDS,
                     )
-            except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            except (OSError, TimeoutError, HandshakeFailed) as exc:
                 attempts += 1
                 if attempts >= CONNECT_ATTEMPTS:
                     if not ever_connected:
@@ -151,29 +149,32 @@ class ListenerPool:
             else:
                 ever_connected = True
                 self._settle(squad, connected=True)
-            after = await self._receive(ws, squad, after)
-            code = ws.close_code or 1006
+            try:
+                code = await listener.closed
+            finally:
+                listener.close()
             self.stats.close_codes[code] += 1
             if 4400 <= code < 4500:
                 self.stats.rejected += 1
                 return
 
-    async def _receive(
-        self, ws: ClientConnection, squad: str | None, after: int | None
-    ) -> int | None:
-        """Read until the connection closes; the id of the last event received."""
-        with contextlib.suppress(ConnectionClosed):
-            async with ws:
-                async for raw in ws:
-                    at = time.perf_counter()
-                    message = json.loads(raw)
-                    after = int(message["id"])
-                    if message.get("type") == "clue.dispatched":
-                        data = message["data"]
-                        self.deliveries.record(
-                            request_id=data["service_request_id"],
-                            squad_code=data.get("squad_code") or "",
-                            listener=squad,
-                            at=at,
-                        )
-        return after
+    def _received(self, squad: str | None, last: _Last, message: bytes, at: float) -> None:
+        number = event_id(message)
+        if number is not None:
+            last.id = number
+        if DISPATCHED not in message[:80]:
+            return
+        data = json.loads(message)["data"]
+        self.deliveries.record(
+            request_id=data["service_request_id"],
+            squad_code=data.get("squad_code") or "",
+            listener=squad,
+            at=at,
+        )
+
+
+@dataclass
+class _Last:
+    """The id of the last event a listener received, to resume `after=` it."""
+
+    id: int | None = None

@@ -12,14 +12,15 @@ import contextlib
 import ctypes
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -35,6 +36,7 @@ HEALTH_WAIT_SECONDS = 60.0
 STOP_WAIT_SECONDS = 10.0
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _PR_SET_PDEATHSIG = 1
+T = TypeVar("T")
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Disconnect\w*)\b")
 
 
@@ -54,6 +56,38 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def run_fast(main: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run on uvloop where it is installed (as the server runs): the load
+    generator shares the machine with the server and should cost it little."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
+def service_env(*, database_url: str, redis_url: str | None) -> dict[str, str]:
+    """The environment of a server the bench starts: its database, a random SECRET_KEY,
+    a Redis channel of its own (so that it cannot mix events with another server on the
+    same Redis) and no per-address limits (every tip comes from 127.0.0.1)."""
+    require_loopback(database_url)
+    env = dict(os.environ)
+    env |= {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(48),
+        "EVENT_CHANNEL": f"command_center:bench:{os.getpid()}",
+        "RESIDENT_REPORTS_PER_MINUTE": "100000000",
+        # and the per-address flood limit of branch `faults` (ignored where it is unknown)
+        "ADDRESS_REQUESTS_PER_SECOND": "0",
+    }
+    if redis_url:
+        require_loopback(redis_url)
+        env["REDIS_URL"] = redis_url
+    else:
+        env.pop("REDIS_URL", None)
+    return env
 
 
 async def run_command(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> str:
@@ -128,12 +162,19 @@ async def load_demo_city(*, env: Mapping[str, str], cwd: Path) -> None:
 async def _without_duplicate_linking(database_url: str) -> None:
     """The bench measures dispatch: random tips that land within a matter's duplicate
     radius of an earlier one would be linked instead of dispatched, so linking is off in
-    the bench's own database (and only there); earlier runs' clues are cancelled."""
+    the bench's own database (and only there)."""
     conninfo = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
     async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
         await conn.execute("UPDATE matters SET duplicate_radius_m = 0")
-        # Earlier runs leave thousands of open clues per squad, which no real squad has;
-        # each run starts with empty workloads (only in the bench's own database).
+    await reset_workloads(database_url)
+
+
+async def reset_workloads(database_url: str) -> None:
+    """Earlier runs leave thousands of open clues per squad, which no real squad has: each
+    run starts with empty workloads (only in a bench database: earlier runs' open clues
+    are cancelled and their timers retired)."""
+    conninfo = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
         await conn.execute(
             "UPDATE clues SET state = 'cancelled' "
             "WHERE state IN ('received', 'dispatched', 'accepted', 'on_scene')"

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import resource
-import secrets
 import shutil
 import signal
 import sys
@@ -30,10 +30,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from bench import cpu
-from bench.listeners import Compression, Delivery, ListenerPool
+from bench.httpclient import HttpError, LeanClient
+from bench.listeners import Delivery, ListenerPool
 from bench.report import Result, summary_ms
 from bench.server import (
     DEFAULT_DATABASE_URL,
@@ -45,6 +44,8 @@ from bench.server import (
     load_demo_city,
     mint_token,
     require_loopback,
+    run_fast,
+    service_env,
     wait_healthy,
 )
 
@@ -118,7 +119,7 @@ class Bench:
         self.workdir = Path(tempfile.mkdtemp(prefix="bench-tips-"))
         self.server: ManagedServer | None = None
         self.listeners: ListenerPool | None = None
-        self.http: httpx.AsyncClient | None = None
+        self.http: LeanClient | None = None
         self.phase = Phase()
         self.rng = random.Random(args.seed)
         self.bus = "?"
@@ -138,22 +139,15 @@ class Bench:
         )
         self.stage = "connecting listeners"
         ws_url = url.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + "/ws"
-        compression: Compression = None if self.args.ws_compression == "none" else "deflate"
         self.listeners = ListenerPool(
             ws_url=ws_url,
             tokens=dict(zip(codes, minted, strict=True)),
             plan=_plan(self.args.listeners, self.args.operators),
-            compression=compression,
         )
         self.connect_s = await self.listeners.start()
         await self._check_listeners(url)
         limit = self.args.concurrency
-        self.http = httpx.AsyncClient(
-            base_url=url,
-            limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
-            timeout=httpx.Timeout(30.0, pool=None),
-            trust_env=False,
-        )
+        self.http = LeanClient(url, connections=limit)
         if self.args.warmup:
             self.stage = "warming up"
             warmup = Phase()
@@ -185,20 +179,10 @@ class Bench:
             health = await wait_healthy(self.args.url, timeout=10)
             self.bus = str(health.get("bus", "?"))
             return self.args.url.rstrip("/"), env
-        require_loopback(self.args.database_url)
-        env |= {
-            "DATABASE_URL": self.args.database_url,
-            "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(48),
-            "EVENT_CHANNEL": f"command_center:bench:{os.getpid()}",
-            # every tip comes from 127.0.0.1: the per-address limit would refuse them
-            "RESIDENT_REPORTS_PER_MINUTE": "100000000",
-            "ADDRESS_REQUESTS_PER_SECOND": "0",
-        }
-        if self.args.bus == "redis":
-            require_loopback(self.args.redis_url)
-            env["REDIS_URL"] = self.args.redis_url
-        else:
-            env.pop("REDIS_URL", None)
+        env = service_env(
+            database_url=self.args.database_url,
+            redis_url=self.args.redis_url if self.args.bus == "redis" else None,
+        )
         if not self.args.no_setup:
             self.stage = "preparing the database"
             await ensure_database(self.args.database_url)
@@ -258,19 +242,19 @@ class Bench:
         phase.in_flight += 1
         phase.peak_in_flight = max(phase.peak_in_flight, phase.in_flight)
         try:
-            response = await self.http.post(INTAKE, data=form)
-        except httpx.HTTPError as exc:
+            response = await self.http.post_form(INTAKE, form)
+        except (HttpError, OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
             phase.errors[type(exc).__name__] += 1
             return
         finally:
             phase.in_flight -= 1
         answered_at = time.perf_counter()
         phase.last_answer = answered_at
-        if response.status_code != 200:
-            phase.errors[f"HTTP {response.status_code}"] += 1
+        if response.status != 200:
+            phase.errors[f"HTTP {response.status}"] += 1
             return
         try:
-            request_id = str(response.json()[0]["service_request_id"])
+            request_id = str(json.loads(response.body)[0]["service_request_id"])
         except (ValueError, LookupError, TypeError):
             phase.errors["bad body"] += 1
             return
@@ -443,12 +427,6 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds to wait for the last deliveries (default 10)",
     )
     add("--timeout", type=float, default=120.0, help="hard limit of the whole run (default 120)")
-    add(
-        "--ws-compression",
-        choices=["deflate", "none"],
-        default="deflate",
-        help="permessage-deflate on listener sockets, as browsers do (default deflate)",
-    )
     add("--seed", type=int, default=1, help="random seed of tip places and matters")
     add("--json", type=Path, help="also write the results to this file")
     return parser
@@ -485,7 +463,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     raise_open_file_limit(args.listeners + args.concurrency + SPARE_FILES)
     try:
-        result = asyncio.run(run(args))
+        result = run_fast(run(args))
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

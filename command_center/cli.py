@@ -11,6 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -169,6 +170,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--loop",
+        choices=["auto", "asyncio", "uvloop"],
+        default="auto",
+        help="event loop (default auto: uvloop where it is installed)",
+    )
     serve.set_defaults(run=_serve)
     return parser
 
@@ -582,15 +589,32 @@ def _serve(args: argparse.Namespace) -> None:
     }
     if args.workers < 1:
         raise CommandFailed("--workers must be at least 1")
+    where = {"host": args.host, "port": args.port, "loop": args.loop}
     if args.workers == 1:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, **options)
+        _serve_on_own_socket(uvicorn.Config(create_app(settings), **where, **options))
         return
     settings.signing_key()
-    uvicorn.run(
-        "command_center.asgi:app_from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        **options,
-    )
+    app = "command_center.asgi:app_from_environment"
+    workers = {"factory": True, "workers": args.workers}
+    _serve_on_own_socket(uvicorn.Config(app, **where, **workers, **options))
+
+
+def _serve_on_own_socket(config: Any) -> None:
+    """uvicorn on a listening socket of our own (TCP_NODELAY, see serving.py): one process,
+    or `config.workers` processes sharing it. Exit status 3 when the app did not start."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from command_center.serving import ListenError, listening_socket
+
+    try:
+        sock = listening_socket(config.host, config.port)
+    except ListenError as exc:
+        raise CommandFailed(str(exc)) from None
+    if config.workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+        return
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    if not server.started:
+        raise SystemExit(3)

@@ -53,9 +53,31 @@ class Principal:
             return False
         return self.jurisdiction is None or self.jurisdiction in jurisdiction_path
 
+    @property
+    def scope_key(self) -> ScopeKey | None:
+        """What this principal's scope is keyed by (None: it sees no clue). `sees_clue` is
+        true exactly when this key is among `audience(...)` of the clue."""
+        if self.role is Role.SQUAD:
+            return ("squad", self.squad) if self.squad is not None else None
+        if self.role in (Role.RESIDENT, Role.DEVICE):
+            return None
+        return ("jurisdiction", self.jurisdiction)
+
     def as_actor(self) -> dict[str, str | None]:
         """How this principal is recorded in the event log: role and subject, nothing personal."""
         return {"role": self.role.value, "subject": self.subject, "squad": self.squad}
+
+
+ScopeKey = tuple[str, str | None]
+
+
+def audience(*, jurisdiction_path: Sequence[str], squad_codes: Sequence[str]) -> list[ScopeKey]:
+    """The distinct scope keys of everyone who sees a clue (see Principal.scope_key): its
+    squads, each jurisdiction on its path, and the whole system."""
+    keys: list[ScopeKey] = [("jurisdiction", None)]
+    keys += [("jurisdiction", code) for code in dict.fromkeys(jurisdiction_path)]
+    keys += [("squad", code) for code in dict.fromkeys(squad_codes)]
+    return keys
 
 
 PUBLIC = Principal(role=Role.RESIDENT, subject="public")

@@ -1,13 +1,25 @@
-"""The database handle: one async engine and session factory, built when the app starts."""
+"""The database handle: one async engine and session factory, built when the app starts.
+
+A pooled connection the server has closed (a restart, a terminated backend, an idle
+time-out) is never handed out: on checkout its socket is polled, without a round trip,
+and one that has anything to read — on an idle connection only the server's goodbye or
+the end of the stream can be there — is replaced by a fresh one (SQLAlchemy's
+pessimistic disconnect handling, through its checkout event). This replaces
+`pool_pre_ping`, whose `SELECT 1` cost a round trip and about 0.2 ms of CPU per
+transaction, two or three transactions per tip.
+"""
 
 from __future__ import annotations
 
+import select
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -39,12 +51,12 @@ class Database:
             settings.database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
-            pool_pre_ping=True,
             # Statement parameters hold what people typed (a resident's phone, a name):
             # never in an error message, so never in a log.
             hide_parameters=True,
             connect_args={"connect_timeout": 5},
         )
+        event.listen(engine.sync_engine.pool, "checkout", refuse_closed_connection)
         return cls(engine, async_sessionmaker(engine, expire_on_commit=False, info=info or {}))
 
     @asynccontextmanager
@@ -55,3 +67,14 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Raise DisconnectionError (the pool then connects anew) for a connection the server
+    closed while it sat in the pool."""
+    connection = dbapi_connection.driver_connection  # psycopg's AsyncConnection
+    if connection.closed or connection.broken:
+        raise DisconnectionError("the connection was closed")
+    readable, _, _ = select.select([connection.pgconn.socket], [], [], 0)
+    if readable:
+        raise DisconnectionError("the server closed the connection while it was idle")

@@ -99,11 +99,10 @@ async def _stream(websocket: WebSocket, hub: Hub, subscriber: Subscriber, last_s
 
 
 async def _send_live(websocket: WebSocket, subscriber: Subscriber, last_sent: int) -> None:
-    while True:
-        outgoing = await subscriber.queue.get()
-        if outgoing.id > last_sent:
-            await websocket.send_text(outgoing.text)
-            last_sent = outgoing.id
+    """Live from here: the hub sends most events itself (see Subscriber); this sends what
+    had to wait, and returns when a send failed (the client is gone)."""
+    subscriber.go_live(websocket.send_text, last_sent)
+    await subscriber.run_sender()
 
 
 async def _drain_incoming(websocket: WebSocket) -> None:

@@ -140,6 +140,45 @@ async def test_an_unknown_parent_is_refused(tidy: Database) -> None:
     assert await stored(tidy, "T4") is None
 
 
+async def test_a_parent_that_descends_from_its_child_is_refused(tidy: Database) -> None:
+    async with tidy.transaction() as session:
+        await jurisdictions_service.import_geojson(
+            session=session,
+            data=collection(
+                feature("T5", "city", None, square(LON, LAT, 0.2)),
+                feature("T5-1", "district", "T5", square(LON, LAT, 0.1)),
+            ),
+        )
+    # The stored city is made a child of its own district: a cycle through stored rows.
+    with pytest.raises(ImportRefused, match="cycle through: T5"):
+        async with tidy.transaction() as session:
+            await jurisdictions_service.import_geojson(
+                session=session,
+                data=collection(feature("T5", "city", "T5-1", square(LON, LAT, 0.2))),
+            )
+    city = await stored(tidy, "T5")
+    assert city is not None
+    assert (city["parent_code"], city["path"]) == (None, ["T5"]), "nothing changed"
+
+
+async def test_thousands_of_grid_cells_import_with_their_paths(tidy: Database) -> None:
+    step = 0.2 / 50
+    cells = [
+        feature(f"T6-{i:02d}{j:02d}", "grid", "T6", square(LON + i * step, LAT + j * step, step))
+        for i in range(50)
+        for j in range(50)
+    ]  # 2,500 cells: several batches of the upsert
+    async with tidy.transaction() as session:
+        summary = await jurisdictions_service.import_geojson(
+            session=session,
+            data=collection(feature("T6", "city", None, square(LON, LAT, 0.2)), *cells),
+        )
+    assert (summary.inserted, summary.updated) == (2501, 0)
+    corner = await stored(tidy, "T6-4949")
+    assert corner is not None
+    assert (corner["level"], corner["path"]) == ("grid", ["T6", "T6-4949"])
+
+
 async def test_gcj02_boundaries_are_stored_in_wgs84(tidy: Database) -> None:
     gcj_ring = [[list(wgs84_to_gcj02(x, y)) for x, y in square(LON, LAT, 0.2)[0]]]
     async with tidy.transaction() as session:

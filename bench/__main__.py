@@ -1,0 +1,5 @@
+"""`python -m bench`: every benchmark, one table (see bench.suite)."""
+
+from bench.suite import main
+
+main()
