@@ -75,6 +75,9 @@ def refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -
     connection = dbapi_connection.driver_connection  # psycopg's AsyncConnection
     if connection.closed or connection.broken:
         raise DisconnectionError("the connection was closed")
-    readable, _, _ = select.select([connection.pgconn.socket], [], [], 0)
-    if readable:
+    # poll, not select: a server holding thousands of websockets has database sockets
+    # above descriptor 1024, which select() cannot watch.
+    poller = select.poll()
+    poller.register(connection.pgconn.socket, select.POLLIN)
+    if poller.poll(0):
         raise DisconnectionError("the server closed the connection while it was idle")
