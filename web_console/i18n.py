@@ -151,10 +151,30 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "queue_empty": ("没有待处理的线索", "Nothing waiting"),
     "pick_clue": ("从左侧选择一条线索", "Pick a clue on the left"),
     "why_queued": ("进入队列原因", "Why it is here"),
-    "reason_no_squad": ("无可派队伍", "No eligible squad"),
+    # why a clue waits (the clue's queue_reason_code): a short label, then a sentence
+    "reason_no_squad_serves": ("无可派队伍", "No eligible squad"),
+    "reason_all_off_duty": ("队伍均不在岗", "All squads off duty"),
+    "reason_not_accepted": ("超时未接收", "Not accepted in time"),
+    "reason_address_only": ("仅有地址", "Only an address"),
     "reason_returned": ("队伍退回（争议）", "Returned by the squad (dispute)"),
-    "reason_timeout": ("超时未接收", "Not accepted in time"),
     "reason_other": ("待人工确认", "Needs a decision"),
+    "why_no_squad_serves": (
+        "{department}没有服务{jurisdiction}的执法队，请人工指派",
+        "No squad of {department} serves {jurisdiction}: assign one by hand",
+    ),
+    "why_all_off_duty": (
+        "{department}服务{jurisdiction}的执法队均不在岗",
+        "Every squad of {department} serving {jurisdiction} is off duty",
+    ),
+    "why_not_accepted": (
+        "在岗执法队均未在时限内接收",
+        "The squads on duty did not accept it in time",
+    ),
+    "why_address_only": (
+        "只有地址、没有坐标：请核实位置后派遣",
+        "Only an address was given: confirm the place, then dispatch",
+    ),
+    "why_returned": ("执法队认为不属本队职责，已退回", "The squad returned it as not theirs"),
     "suggested": ("推荐队伍", "Suggested squads"),
     "rank": ("排名", "Rank"),
     "distance": ("距离", "Distance"),

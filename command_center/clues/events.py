@@ -12,7 +12,7 @@ from typing import Any
 
 from command_center.auth.model import Principal
 from command_center.clues.model import ClueRecord, State
-from command_center.dispatch.model import Route
+from command_center.dispatch.model import Route, WaitReason
 from command_center.realtime.events import PendingEvent, iso_utc
 
 
@@ -85,8 +85,10 @@ def dispatched_or_queued(
     extra: dict[str, Any],
     previous_squad: str | None = None,
     reason: str | None = None,
+    reason_code: WaitReason | None = None,
 ) -> PendingEvent:
-    """`clue.dispatched` when the route chose a squad, else `clue.queued` with the reason.
+    """`clue.dispatched` when the route chose a squad, else `clue.queued` with the reason
+    (`reason`, in words, and `reason_code`; the route's unless given).
 
     A squad that loses the clue to another is told too (it is in the event's scope).
     """
@@ -102,6 +104,7 @@ def dispatched_or_queued(
                 **extra,
                 "state": previous.value,
                 "reason": reason or route.queue_reason,
+                "reason_code": reason_code or route.queue_reason_code,
                 "department": route.department,
             },
         )

@@ -52,7 +52,12 @@ async def dispatch_assistants(
                     type="clue.assist_unavailable",
                     clue_id=clue_id,
                     jurisdiction_path=lead.jurisdiction_path,
-                    data={**identity, "department": department, "reason": route.queue_reason},
+                    data={
+                        **identity,
+                        "department": department,
+                        "reason": route.queue_reason,
+                        "reason_code": route.queue_reason_code,
+                    },
                 )
             )
             continue

@@ -199,3 +199,4 @@ class ClueRecord:
     address: str | None = None
     reporter_phone: str | None = None
     assistants: tuple[str, ...] = ()  # squads assisting in joint enforcement
+    queue_reason_code: str | None = None  # dispatch.model.WaitReason

@@ -12,13 +12,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.clues.model import ClueRecord, State, Submission
-from command_center.dispatch.model import Route
+from command_center.dispatch.model import Route, WaitReason
 
 INSERT = text("""
 INSERT INTO clues (
     id, service_request_id, channel, matter_code, description, media_url, location,
     submitted_crs, jurisdiction_code, jurisdiction_path, department, state, squad_code,
-    deadline, queue_reason, reporter_subject, reporter_email, reporter_phone, reporter_name,
+    deadline, queue_reason, queue_reason_code, reporter_subject, reporter_email,
+    reporter_phone, reporter_name,
     device_id, created_at, updated_at, duplicate_of, attributes, address,
     location_approximate, source, external_id, api_key_id, intake_token,
     tracking_secret_hash)
@@ -26,7 +27,8 @@ VALUES (
     :id, :service_request_id, :channel, :matter_code, :description, :media_url,
     ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :submitted_crs, :jurisdiction_code,
     :jurisdiction_path, :department, :state, :squad_code, :deadline, :queue_reason,
-    :reporter_subject, :reporter_email, :reporter_phone, :reporter_name, :device_id,
+    :queue_reason_code, :reporter_subject, :reporter_email, :reporter_phone, :reporter_name,
+    :device_id,
     :now, :now, :duplicate_of, CAST(:attributes AS jsonb), :address,
     :location_approximate, :source, :external_id, :api_key_id, :intake_token,
     :tracking_secret_hash)
@@ -36,7 +38,7 @@ COLUMNS = """
     c.id, c.service_request_id, c.channel, c.matter_code, c.description, c.media_url,
     ST_X(c.location) AS lon, ST_Y(c.location) AS lat, c.jurisdiction_code,
     c.jurisdiction_path, c.department, c.state, c.squad_code, c.deadline, c.queue_reason,
-    c.status_note, c.created_at, c.updated_at, m.name AS matter_name,
+    c.queue_reason_code, c.status_note, c.created_at, c.updated_at, m.name AS matter_name,
     m.legal_basis, j.name AS jurisdiction_name, c.duplicate_of, c.report_count,
     c.closed_at, c.rating, c.address, c.reporter_phone,
     ARRAY(SELECT a.squad_code FROM assignments a
@@ -76,6 +78,7 @@ class NewClue:
     now: datetime
     duplicate_of: int | None = None
     intake_token: str | None = None
+    queue_reason_code: WaitReason | None = None
 
 
 async def insert(session: AsyncSession, clue: NewClue) -> None:
@@ -99,6 +102,7 @@ async def insert(session: AsyncSession, clue: NewClue) -> None:
             "squad_code": clue.squad_code,
             "deadline": clue.deadline,
             "queue_reason": clue.queue_reason,
+            "queue_reason_code": clue.queue_reason_code,
             "reporter_subject": clue.reporter_subject,
             "reporter_email": s.reporter_email,
             "reporter_phone": s.reporter_phone,
@@ -148,13 +152,21 @@ class Change:
     queue_reason: str | None
     status_note: str | None
     duplicate_of: int | None = None
+    queue_reason_code: WaitReason | None = None
 
     @classmethod
     def after_routing(cls, route: Route, *, waiting: State, status_note: str | None) -> Change:
         """Dispatched to the route's squad with its deadline, or left `waiting` (in the
         operator queue) with the route's reason when no squad could be chosen."""
         if route.squad_code is None:
-            return cls(waiting, None, None, route.queue_reason, status_note)
+            return cls(
+                waiting,
+                None,
+                None,
+                route.queue_reason,
+                status_note,
+                queue_reason_code=route.queue_reason_code,
+            )
         return cls(State.DISPATCHED, route.squad_code, route.due(), None, status_note)
 
 
@@ -163,7 +175,8 @@ async def update(session: AsyncSession, clue_id: int, change: Change) -> datetim
     result = await session.execute(
         text(
             "UPDATE clues SET state = :state, squad_code = :squad_code, deadline = :deadline, "
-            "queue_reason = :queue_reason, status_note = :status_note, updated_at = now(), "
+            "queue_reason = :queue_reason, queue_reason_code = :queue_reason_code, "
+            "status_note = :status_note, updated_at = now(), "
             "closed_at = CASE WHEN :state = 'closed' THEN now() "
             "WHEN :state = 'reopened' OR :state = 'dispatched' THEN NULL ELSE closed_at END, "
             "duplicate_of = CASE WHEN :state = 'duplicate' THEN CAST(:duplicate_of AS bigint) END "
@@ -175,6 +188,7 @@ async def update(session: AsyncSession, clue_id: int, change: Change) -> datetim
             "squad_code": change.squad_code,
             "deadline": change.deadline,
             "queue_reason": change.queue_reason,
+            "queue_reason_code": change.queue_reason_code,
             "status_note": change.status_note,
             "duplicate_of": change.duplicate_of,
         },

@@ -59,6 +59,11 @@ class ClueOut(BaseModel):
     squad_code: str | None
     deadline: datetime | None
     queue_reason: str | None
+    queue_reason_code: str | None = Field(
+        default=None,
+        description="Why it waits for the operator, as a code: no_squad_serves, "
+        "all_off_duty, not_accepted, address_only, returned (queue_reason says it in words)",
+    )
     status_note: str | None
     description: str
     media_url: str | None
@@ -85,6 +90,7 @@ class ClueOut(BaseModel):
             squad_code=clue.squad_code,
             deadline=clue.deadline,
             queue_reason=clue.queue_reason,
+            queue_reason_code=clue.queue_reason_code,
             status_note=clue.status_note,
             description=clue.description,
             media_url=clue.media_url,

@@ -28,7 +28,7 @@ from command_center.clues.model import (
 )
 from command_center.clues.repository import Change, DuplicateTarget, NewClue
 from command_center.dispatch import service as dispatch_service
-from command_center.dispatch.model import Route
+from command_center.dispatch.model import Route, WaitReason
 from command_center.errors import Forbidden, InvalidInput, NotFound, OutsideArea, UnknownMatter
 from command_center.realtime import outbox
 from command_center.realtime.events import PendingEvent, iso_utc
@@ -77,9 +77,10 @@ async def submit(
             "is outside every jurisdiction we serve"
         )
     jurisdiction_code, department = route.jurisdiction_code, route.department
-    queue_reason = route.queue_reason
+    queue_reason, reason_code = route.queue_reason, route.queue_reason_code
     if submission.location_approximate:
         route = replace(route, squad_code=None)
+        reason_code = WaitReason.ADDRESS_ONLY
         queue_reason = (
             f"only an address was given ({submission.address}); confirm the location, then dispatch"
         )
@@ -100,6 +101,7 @@ async def submit(
         squad_code=route.squad_code,
         deadline=clue_events.deadline(route),
         queue_reason=None if target else queue_reason,
+        queue_reason_code=None if target else reason_code,
         reporter_subject=None if by.role is Role.RESIDENT else by.subject,
         now=route.now,
         duplicate_of=target.id if target else None,
@@ -131,6 +133,7 @@ async def submit(
             by=by,
             extra=where_and_what,
             reason=queue_reason,
+            reason_code=reason_code,
         )
     assisting = []
     if state is State.DISPATCHED and route.joint_departments:
@@ -240,6 +243,7 @@ async def act(
         squad_code=clue.squad_code,
         deadline=clue.deadline,
         queue_reason=_queue_reason(target, clue, note),
+        queue_reason_code=WaitReason.RETURNED if target is State.RETURNED else None,
         status_note=note
         if target in {State.HANDLED, State.CLOSED, State.CANCELLED}
         else clue.status_note,
@@ -333,7 +337,14 @@ async def _redispatch(
     )
     if route.squad_code is None:
         reason = f"reopened: {note}; {route.queue_reason}"
-        change = Change(State.REOPENED, clue.squad_code, None, reason, clue.status_note)
+        change = Change(
+            State.REOPENED,
+            clue.squad_code,
+            None,
+            reason,
+            clue.status_note,
+            queue_reason_code=route.queue_reason_code,
+        )
         return change, follow, route
     change = Change(State.DISPATCHED, route.squad_code, clue_events.deadline(route), None, note)
     return change, follow, route
@@ -505,10 +516,17 @@ async def accept_timed_out(*, session: AsyncSession, clue: ClueRecord, now: date
         previous_squad=clue.squad_code,
         extra={},
         reason=reason,
+        reason_code=WaitReason.NOT_ACCEPTED,
     )
-    await repository.update(
-        session, clue.id, Change(State.RECEIVED, None, None, reason, clue.status_note)
+    waiting = Change(
+        State.RECEIVED,
+        None,
+        None,
+        reason,
+        clue.status_note,
+        queue_reason_code=WaitReason.NOT_ACCEPTED,
     )
+    await repository.update(session, clue.id, waiting)
     await outbox.record(session, [notice, queued])
     await timing.on_state(session, clue.id, State.RECEIVED)
     return "to the operator queue"

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from command_center.dispatch.calendar import WorkCalendar
 from command_center.dispatch.ranking import Weights
+
+
+class WaitReason(StrEnum):
+    """Why a clue waits in the operator queue, for programs and translations (the
+    `queue_reason` text beside it says the same in words, with the details)."""
+
+    NO_SQUAD_SERVES = "no_squad_serves"  # no squad of the department serves the place
+    ALL_OFF_DUTY = "all_off_duty"  # the squads serving it are all off duty
+    NOT_ACCEPTED = "not_accepted"  # the squads on duty let the accept time run out
+    ADDRESS_ONLY = "address_only"  # only an address was given: confirm the location
+    RETURNED = "returned"  # the squad returned it (a dispute for the center)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +86,17 @@ class Route:
             f"the squads of {self.department} on duty for {self.jurisdiction_code} did not "
             f"accept in time ({', '.join(self.excluded)})"
         )
+
+    @property
+    def queue_reason_code(self) -> WaitReason | None:
+        """`queue_reason` as a code; None if a squad was chosen."""
+        if self.squad_code is not None:
+            return None
+        if self.serving_squads == 0:
+            return WaitReason.NO_SQUAD_SERVES
+        if self.on_duty_squads == 0:
+            return WaitReason.ALL_OFF_DUTY
+        return WaitReason.NOT_ACCEPTED
 
     def explanation(self) -> dict[str, Any]:
         """Why this squad: its scores and the next best, for the dispatch event."""

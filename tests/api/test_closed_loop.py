@@ -135,6 +135,7 @@ async def test_a_return_needs_a_reason_and_lands_in_the_operator_queue(
     ).json()
     [queued] = [c for c in queue if c["id"] == clue["id"]]
     assert "属于市场监管" in queued["queue_reason"]
+    assert queued["queue_reason_code"] == "returned"
     redispatch = await act(
         client, operator, clue["id"], "dispatch", squad="LD-01", note="operator decided: ours"
     )
@@ -225,10 +226,12 @@ async def test_with_no_eligible_squad_the_clue_waits_in_the_queue_with_a_reason(
         ]
     assert queued["data"]["service_request_id"] == sid
     assert "off duty" in queued["data"]["reason"]
+    assert queued["data"]["reason_code"] == "all_off_duty"
     clue = await find_clue(client, operator, sid)
     assert clue["state"] == "received"
     assert clue["squad_code"] is None
     assert "off duty" in clue["queue_reason"]
+    assert clue["queue_reason_code"] == "all_off_duty"
     queue = (await client.get("/api/v1/clues?state=received", headers=auth(operator))).json()
     assert sid in {c["service_request_id"] for c in queue}
 

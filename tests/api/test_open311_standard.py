@@ -181,7 +181,7 @@ async def test_a_token_leads_to_its_request(client: httpx.AsyncClient) -> None:
 
 
 async def test_an_address_alone_is_located_approximately_and_queued(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, live_server: LiveServer
 ) -> None:
     response = await client.post(
         "/open311/v2/requests.json",
@@ -194,6 +194,10 @@ async def test_an_address_alone_is_located_approximately_and_queued(
         await client.get(f"/open311/v2/requests/{answer['service_request_id']}.json")
     ).json()
     assert request["address"].startswith("浙江省丽水市青田县")
+    operator = {"Authorization": f"Bearer {live_server.token(Role.OPERATOR)}"}
+    queue = (await client.get("/api/v1/clues?state=received", headers=operator)).json()
+    [waiting] = [c for c in queue if c["service_request_id"] == answer["service_request_id"]]
+    assert waiting["queue_reason_code"] == "address_only"
     nowhere = await client.post(
         "/open311/v2/requests.json", data={"service_code": "CG-002", "address_string": "火星"}
     )

@@ -85,8 +85,9 @@ async def test_a_tip_goes_round_the_loop_through_the_four_consoles(
     # suggested with its distance; assign it with a reason.
     item = f'#clue-list li[data-code="{code}"]'
     await desk.wait_for_selector(item, timeout=5_000)
-    assert "无可派队伍" in (await desk.text_content(item) or "")
+    assert "队伍均不在岗" in (await desk.text_content(item) or "")
     await desk.click(item)
+    await desk.wait_for_selector("#d-why:has-text('庆元县的执法队均不在岗')", timeout=5_000)
     row = f'#candidates tr[data-squad="{squad_off_duty}"]'
     await desk.wait_for_selector(row, timeout=5_000)
     assert re.search(r"\d+ (米|公里)", await desk.text_content(row) or "")

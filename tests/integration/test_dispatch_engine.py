@@ -114,6 +114,7 @@ async def test_a_squad_off_shift_or_on_a_holiday_is_not_eligible(roster: Databas
     evening = await route_qingtian(roster, MONDAY_10H + timedelta(hours=10))  # Monday 20:00
     assert evening.squad_code is None
     assert "off duty" in (evening.queue_reason or "")
+    assert evening.queue_reason_code == "all_off_duty"
     sunday_3h = MONDAY_10H - timedelta(hours=31)  # Sunday 03:00, the Saturday night shift
     assert (await route_qingtian(roster, sunday_3h)).squad_code == "QT-01"
     async with roster.transaction() as session:
@@ -150,6 +151,7 @@ async def test_an_unaccepted_dispatch_moves_on_then_lands_in_the_queue(database:
     assert queued.state is State.RECEIVED
     assert queued.squad_code is None
     assert "not accepted in time" in (queued.queue_reason or "")
+    assert queued.queue_reason_code == "not_accepted"
     types = [t for t, _ in await events(database, clue_id)]
     assert types.count("clue.accept_timeout") == 2
     assert types[-1] == "clue.queued"

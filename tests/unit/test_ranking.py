@@ -55,3 +55,20 @@ def test_the_ladder_fires_at_75_100_and_150_percent() -> None:
     assert due[Rung.REMINDER] == start + timedelta(hours=3)
     assert due[Rung.SUPERVISION] == start + timedelta(hours=4)
     assert due[Rung.ESCALATION] == start + timedelta(hours=6)
+
+
+def test_why_no_squad_was_chosen_has_a_code_beside_the_words() -> None:
+    from dataclasses import replace
+
+    from command_center.dispatch.model import EMPTY_ROUTE, WaitReason
+
+    waiting = replace(EMPTY_ROUTE, department="综合行政执法局", jurisdiction_code="331102")
+    none_serve = replace(waiting, serving_squads=0)
+    off_duty = replace(waiting, serving_squads=2, on_duty_squads=0)
+    missed = replace(waiting, serving_squads=2, on_duty_squads=2, excluded=("LD-01", "LD-02"))
+    assert none_serve.queue_reason_code is WaitReason.NO_SQUAD_SERVES
+    assert off_duty.queue_reason_code is WaitReason.ALL_OFF_DUTY
+    assert "off duty" in (off_duty.queue_reason or "")
+    assert missed.queue_reason_code is WaitReason.NOT_ACCEPTED
+    assert "LD-01, LD-02" in (missed.queue_reason or "")
+    assert replace(off_duty, squad_code="LD-01").queue_reason_code is None

@@ -34,12 +34,23 @@
     document.body.dataset.state = "ready";
   }
 
+  /* Why a clue waits, from its queue_reason_code, in the page's language. */
+  function reasonCode(clue) {
+    return clue.queue_reason_code || (clue.state === "returned" ? "returned" : null);
+  }
+
   function why(clue) {
-    if (clue.state === "returned") return t("reason_returned");
-    const reason = clue.queue_reason || "";
-    if (/accept|接收/i.test(reason)) return t("reason_timeout");
-    if (/squad|duty|队/i.test(reason)) return t("reason_no_squad");
-    return reason ? t("reason_other") : "";
+    const code = reasonCode(clue);
+    if (code) return t("reason_" + code);
+    return clue.queue_reason ? t("reason_other") : "";
+  }
+
+  function whySentence(clue) {
+    const code = reasonCode(clue);
+    if (!code) return clue.queue_reason || "";
+    return t("why_" + code)
+      .replace("{department}", clue.department)
+      .replace("{jurisdiction}", clue.jurisdiction_name);
   }
 
   function renderList() {
@@ -83,7 +94,7 @@
     badge.dataset.state = clue.state;
     const due = countdown(clue.deadline);
     set("d-deadline", clue.deadline ? `${t("deadline")} ${when(clue.deadline)} · ${due.text}` : t("no_deadline"));
-    set("d-why", [why(clue), clue.queue_reason].filter(Boolean).join("：")); // eslint-disable-line
+    set("d-why", whySentence(clue));
     set("d-legal", clue.legal_basis);
     set("d-department", clue.department);
     set("d-jurisdiction", `${clue.jurisdiction_name} (${clue.jurisdiction_code})`);
@@ -97,7 +108,7 @@
     document.getElementById("dispute-panel").hidden = !returned;
     document.getElementById("closing-panel").hidden = !closing;
     document.getElementById("assign").textContent = clue.state === "dispatched" ? t("override") : t("assign");
-    document.getElementById("returned-why").textContent = returned ? `${t("returned_by")}：${clue.queue_reason || ""}` : "";
+    document.getElementById("returned-why").textContent = "";  // the squad's words: loadRecord
     document.getElementById("verify").disabled = clue.state !== "handled";
     document.getElementById("close").disabled = clue.state !== "verified";
     const select = document.getElementById("dispute-department");
@@ -106,9 +117,15 @@
 
   async function loadRecord(clue) {
     const events = await api(`/api/v1/clues/${clue.id}/events`);
+    const reason = (e) => (e.data.reason_code ? t("reason_" + e.data.reason_code) : e.data.reason);
     document.getElementById("d-record").replaceChildren(...events.map((e) => h("li", { dataset: { type: e.type } },
       h("time", {}, when(e.at)), h("b", {}, eventName(e.type)),
-      e.data.squad_code ? ` · ${e.data.squad_code}` : "", e.data.note ? ` · ${e.data.note}` : "", e.data.reason ? ` · ${e.data.reason}` : "")));
+      e.data.squad_code ? ` · ${e.data.squad_code}` : "", e.data.note ? ` · ${e.data.note}` : "", reason(e) ? ` · ${reason(e)}` : "")));
+    const returned = events.filter((e) => e.type === "clue.returned").pop();
+    if (clue.state === "returned" && returned) {
+      const squad = (returned.data.by && returned.data.by.squad) || returned.data.from_squad || "";
+      document.getElementById("returned-why").textContent = `${t("returned_by")}：${[squad, returned.data.note].filter(Boolean).join(" · ")}`;
+    }
   }
 
   async function loadPhotos(clue) {
