@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -206,7 +207,9 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
                 await limiter.close()
             await database.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc from the package's own copies of Swagger UI and
+    # ReDoc, not from a CDN that a government network cannot reach.
+    app = FastAPIOffline(
         title="Command Center",
         summary="Dispatch command center for integrated city enforcement",
         version="0.1.0",
