@@ -268,12 +268,21 @@ async def measure(database: Database, *, now: datetime, repeat: int) -> dict[str
     await run(
         "OGC open_clues, 1000 items",
         lambda s: ogc.items(
-            s, CollectionId.OPEN_CLUES, scope=everything, bbox=None, when=None, limit=1000, offset=0
+            s,
+            CollectionId.OPEN_CLUES,
+            scope=everything,
+            zone="Asia/Shanghai",
+            bbox=None,
+            when=None,
+            limit=1000,
+            offset=0,
         ),
     )
     await run(
         "OGC open_clues, vector tile z10",
-        lambda s: ogc.tile(s, CollectionId.OPEN_CLUES, scope=everything, z=10, x=852, y=427),
+        lambda s: ogc.tile(
+            s, CollectionId.OPEN_CLUES, scope=everything, zone="Asia/Shanghai", z=10, x=852, y=427
+        ),
     )
 
     async def bulletin(session: Any) -> object:

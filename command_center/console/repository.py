@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.console.model import OPEN_STATES, WORKING_STATES, BBox
+from command_center.squads.on_duty_sql import ON_DUTY_NOW, ROSTER_TODAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,15 +130,15 @@ def _squad_scope(scope: Scope) -> tuple[str, dict[str, Any]]:
 
 
 async def squads(
-    session: AsyncSession, *, scope: Scope, now: datetime, max_position_age_s: float
+    session: AsyncSession, *, scope: Scope, now: datetime, zone: str, max_position_age_s: float
 ) -> list[dict[str, Any]]:
-    """Squads in scope: base, the newest recent position of one of their devices, the
-    devices, the jurisdictions served and the open workload (dispatched, accepted, on
-    scene)."""
+    """Squads in scope: on duty now (by roster and holidays, as dispatch decides), base,
+    the newest recent position of one of their devices, the devices, the jurisdictions
+    served and the open workload (dispatched, accepted, on scene)."""
     where, params = _squad_scope(scope)
     rows = await session.execute(
         text(f"""
-            SELECT s.code, s.name, s.department, s.on_duty,
+            SELECT s.code, s.name, s.department, {ON_DUTY_NOW} AS on_duty,
                    ST_X(s.base) AS base_lon, ST_Y(s.base) AS base_lat,
                    ARRAY(SELECT sj.jurisdiction_code FROM squad_jurisdictions sj
                          WHERE sj.squad_code = s.code ORDER BY 1) AS jurisdictions,
@@ -148,6 +149,7 @@ async def squads(
                    live.device_id, live.at, ST_X(live.position) AS lon,
                    ST_Y(live.position) AS lat
             FROM squads s
+            CROSS JOIN {ROSTER_TODAY}
             LEFT JOIN LATERAL (
                 SELECT dp.device_id, dp.at, dp.position
                 FROM device_positions dp JOIN devices d ON d.id = dp.device_id
@@ -158,7 +160,13 @@ async def squads(
             WHERE {where}
             ORDER BY s.department, s.code
         """),
-        {**params, "now": now, "max_age": max_position_age_s, "working": list(WORKING_STATES)},
+        {
+            **params,
+            "now": now,
+            "zone": zone,
+            "max_age": max_position_age_s,
+            "working": list(WORKING_STATES),
+        },
     )
     return [dict(row._mapping) for row in rows]
 

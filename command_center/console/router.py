@@ -67,6 +67,7 @@ async def map_squads(request: Request, by: CurrentPrincipal) -> list[MapSquadOut
             session=session,
             by=by,
             now=_now(request),
+            zone=state.settings.zone,
             max_position_age_s=state.settings.position_max_age_seconds,
         )
 

@@ -64,7 +64,10 @@ class MapSquadOut(BaseModel):
     code: str
     name: str
     department: str
-    on_duty: bool
+    on_duty: bool = Field(
+        description="On duty now: by its roster and the holidays when it has shifts, "
+        "else by its on_duty flag — what dispatch uses"
+    )
     base: LonLat
     position: SquadPositionOut | None = Field(
         description="The newest position of one of its devices within POSITION_MAX_AGE_SECONDS"

@@ -94,11 +94,21 @@ def _cluster(cell: dict[str, Any]) -> ClusterOut:
 
 
 async def squads(
-    *, session: AsyncSession, by: Principal, now: datetime, max_position_age_s: float
+    *,
+    session: AsyncSession,
+    by: Principal,
+    now: datetime,
+    zone: ZoneInfo,
+    max_position_age_s: float,
 ) -> list[MapSquadOut]:
-    """Squads in scope with their live (or base) position and workload."""
+    """Squads in scope, on duty or not at `now`, with their live (or base) position and
+    workload."""
     rows = await repository.squads(
-        session, scope=scope_of(by), now=now, max_position_age_s=max_position_age_s
+        session,
+        scope=scope_of(by),
+        now=now,
+        zone=zone.key,
+        max_position_age_s=max_position_age_s,
     )
     return [
         MapSquadOut(

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.dispatch.ranking import Candidate
+from command_center.squads.on_duty_sql import ON_DUTY_NOW, ROSTER_TODAY
 
 PLACE = text("""
 WITH pt AS (
@@ -37,37 +38,15 @@ LEFT JOIN j ON true
 LEFT JOIN matters m ON m.code = :matter_code
 """)
 
-CANDIDATES = text("""
+CANDIDATES = text(f"""
 WITH pt AS (
     SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g
 ),
 clock AS (
-    SELECT CAST(:now AS timestamptz) AS now,
-           (CAST(:now AS timestamptz) AT TIME ZONE :zone) AS local
-),
-today AS (
-    SELECT local, CAST(local AS date) AS day, CAST(local AS time) AS t,
-           CAST(extract(isodow FROM local) AS int) AS dow,
-           CAST(extract(isodow FROM local - interval '1 day') AS int) AS yesterday_dow,
-           EXISTS (SELECT 1 FROM holidays h
-                   WHERE h.day = CAST(local AS date) AND NOT h.workday) AS holiday,
-           EXISTS (SELECT 1 FROM holidays h
-                   WHERE h.day = CAST(local AS date) - 1 AND NOT h.workday) AS yesterday_holiday
-    FROM clock
+    SELECT CAST(:now AS timestamptz) AS now
 )
 SELECT s.code AS squad_code,
-       CASE WHEN NOT EXISTS (SELECT 1 FROM squad_shifts x WHERE x.squad_code = s.code)
-            THEN s.on_duty
-            ELSE EXISTS (
-                SELECT 1 FROM squad_shifts x, today
-                WHERE x.squad_code = s.code AND (
-                    (x.weekday = today.dow AND (x.on_holidays OR NOT today.holiday)
-                     AND today.t >= x.starts AND (x.ends <= x.starts OR today.t < x.ends))
-                    OR
-                    (x.weekday = today.yesterday_dow AND x.ends <= x.starts
-                     AND (x.on_holidays OR NOT today.yesterday_holiday) AND today.t < x.ends)
-                ))
-       END AS eligible,
+       {ON_DUTY_NOW} AS eligible,
        geography(COALESCE(live.position, s.base)) <-> geography(pt.g) AS distance_m,
        live.position IS NOT NULL AS live_position,
        (SELECT count(*) FROM clues c
@@ -77,6 +56,7 @@ SELECT s.code AS squad_code,
 FROM squads s
 CROSS JOIN pt
 CROSS JOIN clock
+CROSS JOIN {ROSTER_TODAY}
 LEFT JOIN LATERAL (
     SELECT dp.position FROM device_positions dp JOIN devices d ON d.id = dp.device_id
     WHERE d.squad_code = s.code

@@ -6,12 +6,14 @@ SRID 4326 (CRS84 order: longitude, latitude); tiles are cut in EPSG:3857 by Post
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.ogc.model import BBox, CollectionId, Extent, Feature, Interval
+from command_center.squads.on_duty_sql import ON_DUTY_NOW, ROSTER_TODAY
 from command_center.stats.model import Scope
 
 SCOPE_JURISDICTION = (
@@ -48,15 +50,15 @@ WHERE c.state NOT IN ('closed', 'cancelled', 'duplicate')
         SELECT 1 FROM assignments a WHERE a.clue_id = c.id
         AND a.squad_code = CAST(:squad AS text) AND a.state <> 'withdrawn'))
 """,
-    CollectionId.SQUADS: """
+    CollectionId.SQUADS: f"""
 SELECT s.code AS id, s.code AS ord, s.base AS geom, CAST(NULL AS timestamptz) AS at,
        jsonb_build_object(
-           'code', s.code, 'name', s.name, 'department', s.department, 'on_duty', s.on_duty,
+           'code', s.code, 'name', s.name, 'department', s.department, 'on_duty', {ON_DUTY_NOW},
            'jurisdictions', ARRAY(SELECT sj.jurisdiction_code FROM squad_jurisdictions sj
                                   WHERE sj.squad_code = s.code ORDER BY 1),
            'working_clues', (SELECT count(*) FROM clues c WHERE c.squad_code = s.code
                              AND c.state IN ('dispatched', 'accepted', 'on_scene'))) AS props
-FROM squads s
+FROM squads s CROSS JOIN {ROSTER_TODAY}
 WHERE (CAST(:squad AS text) IS NULL OR s.code = CAST(:squad AS text))
   AND (CAST(:jurisdiction AS text) IS NULL OR EXISTS (
         SELECT 1 FROM squad_jurisdictions sj JOIN jurisdictions j ON j.code = sj.jurisdiction_code
@@ -76,8 +78,13 @@ AND (CAST(:until AS timestamptz) IS NULL OR s.at IS NULL OR s.at <= :until)
 """
 
 
-def _params(scope: Scope, bbox: BBox | None, when: Interval | None) -> dict[str, Any]:
+def _params(
+    scope: Scope, zone: str, bbox: BBox | None = None, when: Interval | None = None
+) -> dict[str, Any]:
+    """The parameters every source takes; `now` and `zone` decide who is on duty."""
     return {
+        "now": datetime.now(UTC),
+        "zone": zone,
         "jurisdiction": scope.jurisdiction,
         "squad": scope.squad,
         "west": bbox.west if bbox else None,
@@ -99,6 +106,7 @@ async def items(
     collection: CollectionId,
     *,
     scope: Scope,
+    zone: str,
     bbox: BBox | None,
     when: Interval | None,
     limit: int,
@@ -106,7 +114,7 @@ async def items(
 ) -> tuple[list[Feature], int]:
     """A page of features in `ord` order and how many match in all."""
     source = SOURCES[collection]
-    params = {**_params(scope, bbox, when), "limit": limit, "offset": offset}
+    params = {**_params(scope, zone, bbox, when), "limit": limit, "offset": offset}
     rows = await session.execute(
         text(
             f"SELECT s.id, ST_AsGeoJSON(s.geom, 7) AS geometry, s.props FROM ({source}) s "
@@ -121,7 +129,7 @@ async def items(
 
 
 async def item(
-    session: AsyncSession, collection: CollectionId, *, scope: Scope, feature_id: str
+    session: AsyncSession, collection: CollectionId, *, scope: Scope, zone: str, feature_id: str
 ) -> Feature | None:
     row = (
         await session.execute(
@@ -129,13 +137,15 @@ async def item(
                 f"SELECT s.id, ST_AsGeoJSON(s.geom, 7) AS geometry, s.props "
                 f"FROM ({SOURCES[collection]}) s WHERE s.id = :fid"
             ),
-            {**_params(scope, None, None), "fid": feature_id},
+            {**_params(scope, zone), "fid": feature_id},
         )
     ).one_or_none()
     return _feature(row) if row else None
 
 
-async def extent(session: AsyncSession, collection: CollectionId, *, scope: Scope) -> Extent:
+async def extent(
+    session: AsyncSession, collection: CollectionId, *, scope: Scope, zone: str
+) -> Extent:
     row = (
         await session.execute(
             text(
@@ -143,7 +153,7 @@ async def extent(session: AsyncSession, collection: CollectionId, *, scope: Scop
                 "first, last FROM (SELECT ST_Extent(s.geom) AS e, min(s.at) AS first, "
                 f"max(s.at) AS last FROM ({SOURCES[collection]}) s) x"
             ),
-            _params(scope, None, None),
+            _params(scope, zone),
         )
     ).one()
     box = None if row.w is None else (row.w, row.s, row.e, row.n)
@@ -151,7 +161,14 @@ async def extent(session: AsyncSession, collection: CollectionId, *, scope: Scop
 
 
 async def tile(
-    session: AsyncSession, collection: CollectionId, *, scope: Scope, z: int, x: int, y: int
+    session: AsyncSession,
+    collection: CollectionId,
+    *,
+    scope: Scope,
+    zone: str,
+    z: int,
+    x: int,
+    y: int,
 ) -> bytes:
     """One Mapbox vector tile (layer named after the collection; the features' properties
     as attributes), cut to the tile with a 64-unit buffer."""
@@ -168,6 +185,6 @@ features AS (
 SELECT ST_AsMVT(features.*, :layer, 4096, 'geom') FROM features WHERE geom IS NOT NULL
 """
         ),
-        {**_params(scope, None, None), "z": z, "x": x, "y": y, "layer": collection.value},
+        {**_params(scope, zone), "z": z, "x": x, "y": y, "layer": collection.value},
     )
     return bytes(result.scalar_one() or b"")

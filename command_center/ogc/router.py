@@ -54,6 +54,11 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/ogc"
 
 
+def _zone(request: Request) -> str:
+    """The local time zone, by which the squads' rosters say who is on duty."""
+    return str(request.app.state.settings.timezone)
+
+
 def _link(href: str, rel: str, kind: str, title: str | None = None) -> dict[str, str]:
     link = {"href": href, "rel": rel, "type": kind}
     if title:
@@ -140,7 +145,9 @@ async def collections(request: Request, by: CurrentPrincipal) -> JSONResponse:
     described = []
     async with request.app.state.database.sessions() as session:
         for info in COLLECTIONS.values():
-            found = await service.extent(session=session, collection=info.id, scope=scope)
+            found = await service.extent(
+                session=session, collection=info.id, scope=scope, zone=_zone(request)
+            )
             described.append(_describe(request, info, found))
     base = _base(request)
     return _json(
@@ -156,7 +163,9 @@ async def describe(collection_id: str, request: Request, by: CurrentPrincipal) -
     _plain(request)
     info, scope = collection(collection_id), service.scope_of(by)
     async with request.app.state.database.sessions() as session:
-        found = await service.extent(session=session, collection=info.id, scope=scope)
+        found = await service.extent(
+            session=session, collection=info.id, scope=scope, zone=_zone(request)
+        )
     return _json(_describe(request, info, found))
 
 
@@ -195,6 +204,7 @@ async def items(collection_id: str, request: Request, by: CurrentPrincipal) -> J
             session=session,
             collection=info.id,
             scope=scope,
+            zone=_zone(request),
             bbox=bbox,
             when=when,
             limit=limit,
@@ -230,7 +240,11 @@ async def feature(
     info, scope = collection(collection_id), service.scope_of(by)
     async with request.app.state.database.sessions() as session:
         found = await service.item(
-            session=session, collection=info.id, scope=scope, feature_id=feature_id
+            session=session,
+            collection=info.id,
+            scope=scope,
+            zone=_zone(request),
+            feature_id=feature_id,
         )
     body = _feature(request, info, found)
     body["links"].append(_link(f"{_base(request)}/collections/{info.id.value}", "collection", JSON))
@@ -326,5 +340,7 @@ async def vector_tile(
     _check_tms(tms)
     check_tile(z, y, x)
     async with request.app.state.database.sessions() as session:
-        body = await service.tile(session=session, collection=info.id, scope=scope, z=z, x=x, y=y)
+        body = await service.tile(
+            session=session, collection=info.id, scope=scope, zone=_zone(request), z=z, x=x, y=y
+        )
     return Response(body, media_type=MVT, headers={"Cache-Control": "private, max-age=30"})

@@ -30,31 +30,50 @@ async def items(
     session: AsyncSession,
     collection: CollectionId,
     scope: Scope,
+    zone: str,
     bbox: BBox | None,
     when: Interval | None,
     limit: int,
     offset: int,
 ) -> tuple[list[Feature], int]:
     return await repository.items(
-        session, collection, scope=scope, bbox=bbox, when=when, limit=limit, offset=offset
+        session,
+        collection,
+        scope=scope,
+        zone=zone,
+        bbox=bbox,
+        when=when,
+        limit=limit,
+        offset=offset,
     )
 
 
 async def item(
-    *, session: AsyncSession, collection: CollectionId, scope: Scope, feature_id: str
+    *, session: AsyncSession, collection: CollectionId, scope: Scope, zone: str, feature_id: str
 ) -> Feature:
     """One feature; NotFound also when it is outside the scope (it is not acknowledged)."""
-    found = await repository.item(session, collection, scope=scope, feature_id=feature_id)
+    found = await repository.item(
+        session, collection, scope=scope, zone=zone, feature_id=feature_id
+    )
     if found is None:
         raise NotFound(f"no feature {feature_id!r} in {collection.value}")
     return found
 
 
-async def extent(*, session: AsyncSession, collection: CollectionId, scope: Scope) -> Extent:
-    return await repository.extent(session, collection, scope=scope)
+async def extent(
+    *, session: AsyncSession, collection: CollectionId, scope: Scope, zone: str
+) -> Extent:
+    return await repository.extent(session, collection, scope=scope, zone=zone)
 
 
 async def tile(
-    *, session: AsyncSession, collection: CollectionId, scope: Scope, z: int, x: int, y: int
+    *,
+    session: AsyncSession,
+    collection: CollectionId,
+    scope: Scope,
+    zone: str,
+    z: int,
+    x: int,
+    y: int,
 ) -> bytes:
-    return await repository.tile(session, collection, scope=scope, z=z, x=x, y=y)
+    return await repository.tile(session, collection, scope=scope, zone=zone, z=z, x=x, y=y)

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from PIL import Image
+from sqlalchemy import text
 
 from command_center.auth.model import Role
+from command_center.db.session import Database
 from tests.conftest import LiveServer
 from tests.support import LIANDU, QINGTIAN, tip_id
 
@@ -249,3 +253,42 @@ async def test_evidence_is_listed_and_served_to_those_who_see_the_clue(
     other = await clue_of(client, operator, await tip_id(client, at=LIANDU))
     wrong = f"/api/v1/clues/{other['id']}/evidence/{photo['id']}"
     assert (await client.get(wrong, headers=auth(operator))).status_code == 404
+
+
+async def test_who_is_on_duty_follows_the_roster_as_dispatch_does(
+    live_server: LiveServer, client: httpx.AsyncClient, database: Database
+) -> None:
+    """LD-03's flag says off duty but a shift covers the whole of today; LD-02's flag says
+    on duty but its only shift is tomorrow: the wall, the desk and QGIS must show what
+    dispatch will do, not the flag."""
+    today = datetime.now(ZoneInfo("Asia/Shanghai"))
+    tomorrow = (today + timedelta(days=1)).isoweekday()
+    shifts = [
+        ("LD-03", today.isoweekday(), "00:00", "00:00"),
+        ("LD-02", tomorrow, "08:00", "09:00"),
+    ]
+    async with database.transaction() as session:
+        for squad, weekday, starts, ends in shifts:
+            await session.execute(
+                text(
+                    "INSERT INTO squad_shifts (squad_code, weekday, starts, ends, on_holidays) "
+                    "VALUES (:s, :w, CAST(:a AS time), CAST(:b AS time), true)"
+                ),
+                {"s": squad, "w": weekday, "a": starts, "b": ends},
+            )
+    try:
+        operator = auth(live_server.token(Role.OPERATOR))
+        squads = {
+            s["code"]: s for s in (await client.get("/api/v1/map/squads", headers=operator)).json()
+        }
+        assert (squads["LD-03"]["on_duty"], squads["LD-02"]["on_duty"]) == (True, False)
+        assert squads["LD-01"]["on_duty"] is True  # no shifts: its flag
+        for code, expected in (("LD-03", True), ("LD-02", False)):
+            item = await client.get(f"/ogc/collections/squads/items/{code}", headers=operator)
+            assert item.status_code == 200, item.text
+            assert item.json()["properties"]["on_duty"] is expected
+    finally:
+        async with database.transaction() as session:
+            await session.execute(
+                text("DELETE FROM squad_shifts WHERE squad_code IN ('LD-02', 'LD-03')")
+            )
