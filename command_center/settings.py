@@ -5,7 +5,8 @@ from __future__ import annotations
 import ipaddress
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -43,7 +44,10 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     timezone: str = Field(default="Asia/Shanghai", description="Time zone shown to people.")
     event_channel: str = Field(
-        default="command_center:events", description="Redis pub/sub channel for events."
+        default="",
+        description="Redis pub/sub channel for events (and the prefix of the telemetry "
+        "channel and rate-limit keys); empty means command_center:events:<database name>, "
+        "so that deployments sharing one Redis never receive each other's events.",
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
@@ -287,6 +291,14 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.secret_key is None:
             raise ValueError("SECRET_KEY is required when ENVIRONMENT=production")
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channel_of_this_database(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("event_channel") and data.get("database_url"):
+            database = urlsplit(str(data["database_url"])).path.lstrip("/") or "default"
+            data = {**data, "event_channel": f"command_center:events:{database}"}
+        return data
 
     @cached_property
     def zone(self) -> ZoneInfo:

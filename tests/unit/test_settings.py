@@ -10,7 +10,7 @@ URL = "postgresql+psycopg://u:p@127.0.0.1/db_test"
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SECRET_KEY", "REDIS_URL", "ENVIRONMENT", "TIMEZONE"):
+    for name in ("SECRET_KEY", "REDIS_URL", "ENVIRONMENT", "TIMEZONE", "EVENT_CHANNEL"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -51,3 +51,11 @@ def test_unknown_time_zone_is_refused() -> None:
 
 def test_libpq_conninfo_drops_the_driver_name() -> None:
     assert make(database_url=URL).psycopg_conninfo == "postgresql://u:p@127.0.0.1/db_test"
+
+
+def test_deployments_sharing_one_redis_get_channels_of_their_own() -> None:
+    lishui = make(database_url="postgresql+psycopg://u:p@127.0.0.1/lishui")
+    wenzhou = make(database_url="postgresql+psycopg://u:p@10.0.0.9:5433/wenzhou")
+    assert lishui.event_channel == "command_center:events:lishui"
+    assert wenzhou.event_channel != lishui.event_channel
+    assert make(database_url=URL, event_channel="ops:events").event_channel == "ops:events"
