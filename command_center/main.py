@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -16,7 +17,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from command_center import errors
+from command_center import errors, gcpolicy
 from command_center.bodylimit import BodyLimit
 from command_center.clues.router import router as clues_router
 from command_center.console.router import router as console_router
@@ -114,6 +115,16 @@ def build_video(settings: Settings, observer: StreamObserver) -> VideoServer:
     return VideoServer(ice=ice_servers(settings), limits=limits, observer=observer)
 
 
+def _settle_heap(settings: Settings) -> asyncio.TimerHandle | None:
+    """Freeze what start-up built, and once more after the warm-up (see gcpolicy.py)."""
+    if not settings.gc_freeze:
+        return None
+    gcpolicy.settle()
+    if not settings.gc_warmup_seconds:
+        return None
+    return asyncio.get_running_loop().call_later(settings.gc_warmup_seconds, gcpolicy.settle)
+
+
 def _async(work: Callable[[], None]) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         work()
@@ -156,10 +167,14 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         app.state.limiter = limiter
         telemetry_bus, telemetry_hub = build_telemetry_bus(settings), TelemetryHub()
 
+        pauses = gcpolicy.PauseMeter()
+        pauses.install()
+
         def sample_connections() -> None:
             instruments.connections(
                 events=hub.connections, telemetry=telemetry_hub.watchers, queued=hub.queued
             )
+            instruments.gc_paused(pauses.drain())
 
         app.state.sample_connections = sample_connections
         sampler = Periodic("metrics", _async(sample_connections), poll_seconds=2.0)
@@ -190,9 +205,13 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         if settings.reports_schedule:
             await reports.start()
         await sampler.start()
+        warmed_up = _settle_heap(settings)
         try:
             yield
         finally:
+            if warmed_up is not None:
+                warmed_up.cancel()
+            pauses.uninstall()
             await sampler.stop()
             instruments.process_stopped()
             await reports.stop()

@@ -193,6 +193,18 @@ class Settings(BaseSettings):
         le=16 * 1024 * 1024,
         description="Largest websocket message a client may send (larger: closed with 1009).",
     )
+    gc_freeze: bool = Field(
+        default=True,
+        description="Freeze the objects of start-up (and again after GC_WARMUP_SECONDS) "
+        "so that the garbage collector's full runs skip them: short pauses of the event "
+        "loop (see gcpolicy.py).",
+    )
+    gc_warmup_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=86_400,
+        description="Seconds after start-up to freeze once more; 0 freezes only at start.",
+    )
     websocket_ping_seconds: float = Field(
         default=20.0,
         ge=1,

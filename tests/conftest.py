@@ -55,6 +55,9 @@ def _test_settings(**overrides: object) -> Settings:
         "resident_reports_per_minute": 1_000_000,  # tests of the limit set their own
         "reports_schedule": False,  # the scheduled-report test turns it on
         "address_requests_per_second": 0,  # likewise
+        # Servers run in threads of the pytest process: freezing would freeze pytest's heap
+        # (gcpolicy has its own tests; servers started as processes freeze as in production).
+        "gc_freeze": False,
         "media_dir": Path(tempfile.mkdtemp(prefix="command-center-media-")),
         "_env_file": None,
     }

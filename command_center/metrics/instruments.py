@@ -50,6 +50,13 @@ WEBSOCKET_BACKLOG = Gauge(
     "Events waiting in the send queues of this process's /ws connections.",
     multiprocess_mode="livesum",
 )
+GC_PAUSES = Histogram(
+    "command_center_gc_pause_seconds",
+    "Runs of Python's garbage collector, by generation: the event loop stands still while "
+    "one runs (see gcpolicy.py).",
+    ["generation"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+)
 
 
 def multiprocess_dir() -> str | None:
@@ -71,6 +78,11 @@ def connections(*, events: int, telemetry: int, queued: int) -> None:
     WEBSOCKETS.labels("events").set(events)
     WEBSOCKETS.labels("telemetry").set(telemetry)
     WEBSOCKET_BACKLOG.set(queued)
+
+
+def gc_paused(pauses: list[tuple[int, float]]) -> None:
+    for generation, seconds in pauses:
+        GC_PAUSES.labels(str(generation)).observe(seconds)
 
 
 def process_stopped() -> None:

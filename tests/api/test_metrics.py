@@ -31,6 +31,8 @@ async def test_intake_latency_connections_and_database_figures(
     assert value(after, latency) == value(before, latency) + 1
     assert value(after, "command_center_dispatch_latency_seconds_bucket", le="60.0") >= 1
     assert value(after, "command_center_websocket_connections", kind="events") >= 1
+    pauses = "command_center_gc_pause_seconds_count"
+    assert sum(value(after, pauses, generation=g) for g in "012") >= 1
     for gauge in ("overdue_clues", "operator_queue_clues", "outbox_events", "timers_due"):
         assert (f"command_center_{gauge}", ()) in after
     overview = await client.get(
