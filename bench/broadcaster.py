@@ -16,20 +16,9 @@ import time
 from typing import cast
 
 from bench.wsclient import GUID
+from command_center.realtime.frames import text_frame
 
 MAX_HEAD = 16384
-
-
-def text_frame(payload: bytes) -> bytes:
-    """An unmasked, unfragmented server text frame."""
-    size = len(payload)
-    if size < 126:
-        header = bytes([0x81, size])
-    elif size < 1 << 16:
-        header = bytes([0x81, 126]) + size.to_bytes(2, "big")
-    else:
-        header = bytes([0x81, 127]) + size.to_bytes(8, "big")
-    return header + payload
 
 
 class _Connection(asyncio.Protocol):
@@ -84,7 +73,7 @@ class Broadcaster:
     def broadcast(self, event_id: int) -> float:
         """Write one event frame to every connection; the perf_counter before the first."""
         body = f'{{"id":{event_id},"type":"floor.probe","data":{{"pad":"{"x" * 1000}"}}}}'
-        frame = text_frame(body.encode())
+        frame = text_frame(body)
         sent_at = time.perf_counter()
         for connection in self.connections:
             if connection.transport is not None:

@@ -586,6 +586,8 @@ def _serve(args: argparse.Namespace) -> None:
         "ws_max_size": settings.websocket_max_message_bytes,
         "ws_ping_interval": settings.websocket_ping_seconds,
         "ws_ping_timeout": settings.websocket_ping_seconds,
+        # writes the hub's frames built once per event (realtime/wsprotocol.py)
+        "ws": "command_center.realtime.wsprotocol:PrebuiltFrameProtocol",
     }
     if args.workers < 1:
         raise CommandFailed("--workers must be at least 1")

@@ -155,6 +155,7 @@ def start_server(settings: Settings) -> LiveServer:
         log_level="warning",
         lifespan="on",
         ws_per_message_deflate=False,
+        ws="command_center.realtime.wsprotocol:PrebuiltFrameProtocol",  # as `serve` runs
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)

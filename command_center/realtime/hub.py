@@ -20,6 +20,7 @@ from command_center.auth.model import Principal, ScopeKey, audience
 from command_center.db.session import Database
 from command_center.realtime import eager, repository
 from command_center.realtime.events import Event
+from command_center.realtime.frames import text_frame
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +29,15 @@ CATCH_UP_BATCH = 1000
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """An event as every connection sends it: serialised once, not once per client."""
+    """An event as every connection sends it: serialised once, not once per client, and
+    its websocket frame built once too (empty where nobody needs it)."""
 
     id: int
     text: str
+    frame: bytes = b""
 
 
-Send = Callable[[str], Coroutine[Any, Any, None]]
+Send = Callable[[Outgoing], Coroutine[Any, Any, None]]
 GONE = Outgoing(0, "")  # put in a queue to tell its sender the connection is gone
 
 
@@ -89,7 +92,7 @@ class Subscriber:
                 if self._in_flight is not None:
                     await asyncio.wait([self._in_flight])  # its failure sets `gone`
                 if outgoing.id > self.last_sent:
-                    await self._send(outgoing.text)
+                    await self._send(outgoing)
                     self.last_sent = outgoing.id
             finally:
                 self._busy = False
@@ -99,7 +102,7 @@ class Subscriber:
             return  # already sent by the replay
         assert self._send is not None
         try:
-            waiting = eager.start(self._send(outgoing.text))
+            waiting = eager.start(self._send(outgoing))
         except Exception:
             self._lost()  # the client went away; its connection ends
             return
@@ -205,7 +208,8 @@ class Hub:
         """To the connections whose scope includes the event: looked up by scope key, not
         checked connection by connection (thousands of squad phones see one squad each)."""
         self._last_id = event.id
-        outgoing = Outgoing(event.id, event.public_json())
+        text = event.public_json()
+        outgoing = Outgoing(event.id, text, text_frame(text))
         keys = audience(jurisdiction_path=event.jurisdiction_path, squad_codes=event.squad_codes)
         for key in keys:
             for subscriber in self._by_scope.get(key, ()):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -21,7 +23,8 @@ from command_center.auth.model import Principal
 from command_center.db.session import UNAVAILABLE
 from command_center.errors import Unauthenticated
 from command_center.realtime import repository
-from command_center.realtime.hub import Hub, Subscriber
+from command_center.realtime.frames import PREBUILT
+from command_center.realtime.hub import Hub, Outgoing, Send, Subscriber
 
 router = APIRouter()
 
@@ -101,8 +104,19 @@ async def _stream(websocket: WebSocket, hub: Hub, subscriber: Subscriber, last_s
 async def _send_live(websocket: WebSocket, subscriber: Subscriber, last_sent: int) -> None:
     """Live from here: the hub sends most events itself (see Subscriber); this sends what
     had to wait, and returns when a send failed (the client is gone)."""
-    subscriber.go_live(websocket.send_text, last_sent)
+    subscriber.go_live(_sender(websocket), last_sent)
     await subscriber.run_sender()
+
+
+def _sender(websocket: WebSocket) -> Send:
+    """Sends an event as text, offering its pre-built frame to a server that takes it
+    (wsprotocol.py); any other ASGI server sends the text."""
+    send = websocket.send
+
+    def send_outgoing(outgoing: Outgoing) -> Coroutine[Any, Any, None]:
+        return send({"type": "websocket.send", "text": outgoing.text, PREBUILT: outgoing.frame})
+
+    return send_outgoing
 
 
 async def _drain_incoming(websocket: WebSocket) -> None:

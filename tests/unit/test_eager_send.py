@@ -84,10 +84,10 @@ async def test_events_keep_their_order_behind_a_send_that_waits() -> None:
     wire: list[str] = []
     slow: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
-    async def send(text: str) -> None:
-        if text == "event 1":
+    async def send(outgoing: Outgoing) -> None:
+        if outgoing.text == "event 1":
             await slow  # the first write has to wait (a full buffer, say)
-        wire.append(text)
+        wire.append(outgoing.text)
 
     subscriber = Subscriber(Principal(role=Role.OPERATOR, subject="op"), asyncio.Queue(10))
     subscriber.go_live(send, last_sent=0)
@@ -108,7 +108,7 @@ async def test_events_keep_their_order_behind_a_send_that_waits() -> None:
 
 
 async def test_a_send_that_fails_marks_the_connection_gone() -> None:
-    async def send(text: str) -> None:
+    async def send(outgoing: Outgoing) -> None:
         raise RuntimeError('Cannot call "send" once a close message has been sent.')
 
     subscriber = Subscriber(Principal(role=Role.OPERATOR, subject="op"), asyncio.Queue(10))
@@ -121,8 +121,8 @@ async def test_a_send_that_fails_marks_the_connection_gone() -> None:
 async def test_before_going_live_events_wait_and_the_replayed_ones_are_skipped() -> None:
     wire: list[str] = []
 
-    async def send(text: str) -> None:
-        wire.append(text)
+    async def send(outgoing: Outgoing) -> None:
+        wire.append(outgoing.text)
 
     subscriber = Subscriber(Principal(role=Role.OPERATOR, subject="op"), asyncio.Queue(10))
     for n in (4, 5, 6):
