@@ -409,10 +409,14 @@ def _audit_verify(args: argparse.Namespace) -> None:
 
 def _webhook_add(args: argparse.Namespace) -> None:
     from command_center.notifications import webhooks
+    from command_center.notifications.model import standard_secret
 
     async def work(session: AsyncSession) -> str:
         hook_id, secret = await webhooks.add(session=session, url=args.url, event_types=args.types)
-        return f"webhook {hook_id} for {args.url}; its signing secret (shown once):\n{secret}"
+        return (
+            f"webhook {hook_id} for {args.url}; Standard Webhooks libraries take its secret "
+            f"as {standard_secret(secret)}\nits signing secret (shown once):\n{secret}"
+        )
 
     print(_with_session(work))
 

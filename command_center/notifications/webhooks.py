@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -23,7 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from command_center.db.session import Database
 from command_center.errors import InvalidInput, NotFound
 from command_center.notifications import repository
-from command_center.notifications.model import SIGNATURE_HEADER, backoff_seconds, sign, wants
+from command_center.notifications.model import (
+    SIGNATURE_HEADER,
+    backoff_seconds,
+    sign,
+    standard_headers,
+    wants,
+)
 from command_center.notifications.repository import Delivery, Listed
 from command_center.periodic import Periodic
 from command_center.realtime import repository as events_repository
@@ -124,6 +131,7 @@ async def _post(
         "Content-Type": "application/json",
         SIGNATURE_HEADER: sign(secret, body),
         "X-Command-Center-Event-Id": str(event_id),
+        **standard_headers(secret, str(event_id), int(time.time()), body),
     }
     try:
         response = await client.post(url, content=body, headers=headers)

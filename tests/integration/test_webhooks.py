@@ -11,10 +11,17 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from command_center.db.session import Database
 from command_center.notifications import webhooks
-from command_center.notifications.model import SIGNATURE_HEADER, backoff_seconds, sign, wants
+from command_center.notifications.model import (
+    SIGNATURE_HEADER,
+    backoff_seconds,
+    sign,
+    standard_secret,
+    wants,
+)
 from tests.conftest import LiveServer
 from tests.support import tip_id
 
@@ -22,6 +29,7 @@ from tests.support import tip_id
 class Receiver:
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, Any], str, bytes]] = []
+        self.headers: list[dict[str, str]] = []
         self.status = 200
         receiver = self
 
@@ -31,6 +39,7 @@ class Receiver:
                 receiver.received.append(
                     (json.loads(body), self.headers.get(SIGNATURE_HEADER, ""), body)
                 )
+                receiver.headers.append(dict(self.headers.items()))
                 self.send_response(receiver.status)
                 self.end_headers()
 
@@ -69,6 +78,12 @@ async def test_events_arrive_signed_and_a_failure_is_retried_later(
     assert body["type"] == "clue.dispatched"
     assert body["data"]["service_request_id"] == first
     assert signature == sign(secret, raw)
+    # A receiver using the Standard Webhooks library verifies the same request …
+    standard = Webhook(standard_secret(secret))
+    assert standard.verify(raw, receiver.headers[0]) == body
+    assert receiver.headers[0]["webhook-id"] == str(body["id"])
+    with pytest.raises(WebhookVerificationError):  # … and refuses a body changed on the way
+        standard.verify(raw.replace(first.encode(), b"W0000000000000"), receiver.headers[0])
 
     receiver.status = 500
     second = await tip_id(client)
@@ -82,6 +97,9 @@ async def test_events_arrive_signed_and_a_failure_is_retried_later(
         second,
         second,
     ]
+    retried, again = receiver.headers[1], receiver.headers[2]
+    assert retried["webhook-id"] == again["webhook-id"]  # one message, tried twice
+    assert standard.verify(receiver.received[2][2], again) == receiver.received[2][0]
 
     async def logged() -> list[tuple[int, int]]:
         async with database.sessions() as session:
