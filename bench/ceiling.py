@@ -43,7 +43,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 from sqlalchemy import event
@@ -53,6 +52,7 @@ from bench.server import (
     DEFAULT_DATABASE_URL,
     BenchError,
     ensure_database,
+    libpq_env,
     load_demo_city,
     require_loopback,
     reset_workloads,
@@ -358,15 +358,7 @@ async def measure(
 
 
 async def _run_level(argv: list[str], database_url: str, clients: int, seconds: float) -> Level:
-    parts = urlsplit(database_url)
-    env = {
-        **os.environ,
-        "PGHOST": parts.hostname or "127.0.0.1",
-        "PGPORT": str(parts.port or 5432),
-        "PGUSER": parts.username or "",
-        "PGPASSWORD": parts.password or "",
-        "PGDATABASE": parts.path.lstrip("/"),
-    }
+    env = libpq_env(database_url)
     threads = max(1, min(clients, os.cpu_count() or 1))
     full = [*argv, "-c", str(clients), "-j", str(threads)]
     process = await asyncio.create_subprocess_exec(

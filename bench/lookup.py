@@ -36,7 +36,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 from shapely.geometry import box, shape
@@ -49,6 +48,7 @@ from bench.server import (
     DEMO,
     BenchError,
     ensure_database,
+    libpq_env,
     load_demo_city,
     run_command,
 )
@@ -250,15 +250,7 @@ async def ceiling(database_url: str, area: Box, *, clients: int, seconds: float,
         raise BenchError("pgbench is not on PATH (Debian: apt-get install postgresql-client)")
     script = workdir / "lookup.sql"
     script.write_text(pgbench_script(area), encoding="utf-8")
-    parts = urlsplit(database_url)
-    env = {
-        **os.environ,
-        "PGHOST": parts.hostname or "127.0.0.1",
-        "PGPORT": str(parts.port or 5432),
-        "PGUSER": parts.username or "",
-        "PGPASSWORD": parts.password or "",
-        "PGDATABASE": parts.path.lstrip("/"),
-    }
+    env = libpq_env(database_url)
     argv = [pgbench, "-n", "-M", "prepared", "-T", f"{seconds:g}", "-c", str(clients)]
     argv += ["-j", str(min(clients, os.cpu_count() or 1)), "-D", f"matter={MATTER}"]
     argv += ["-f", str(script)]

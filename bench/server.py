@@ -112,6 +112,20 @@ async def run_command(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path)
     return out.decode()
 
 
+def libpq_env(database_url: str) -> dict[str, str]:
+    """This process's environment with PGHOST … PGDATABASE of `database_url`, for
+    pgbench and psql."""
+    parts = urlsplit(database_url)
+    return {
+        **os.environ,
+        "PGHOST": parts.hostname or "127.0.0.1",
+        "PGPORT": str(parts.port or 5432),
+        "PGUSER": parts.username or "",
+        "PGPASSWORD": parts.password or "",
+        "PGDATABASE": parts.path.lstrip("/"),
+    }
+
+
 async def ensure_database(database_url: str) -> None:
     """Create the database and its PostGIS extension when missing (as the postgres user)."""
     parts = urlsplit(database_url)

@@ -208,9 +208,11 @@ class Hub:
         """To the connections whose scope includes the event: looked up by scope key, not
         checked connection by connection (thousands of squad phones see one squad each)."""
         self._last_id = event.id
+        keys = audience(jurisdiction_path=event.jurisdiction_path, squad_codes=event.squad_codes)
+        if not any(key in self._by_scope for key in keys):
+            return  # nobody here sees it: not even serialised (a catch-up of a busy log)
         text = event.public_json()
         outgoing = Outgoing(event.id, text, text_frame(text))
-        keys = audience(jurisdiction_path=event.jurisdiction_path, squad_codes=event.squad_codes)
         for key in keys:
             for subscriber in self._by_scope.get(key, ()):
                 subscriber.offer(outgoing)

@@ -17,16 +17,8 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "artifacts" / "e2e"
 WALL = {"width": 1920, "height": 1080}
 DESK = {"width": 1600, "height": 1000}

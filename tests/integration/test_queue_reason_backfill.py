@@ -63,18 +63,14 @@ def _written_reasons() -> list[tuple[str, WaitReason]]:
 
 
 async def test_every_form_of_words_gets_the_code_the_service_writes(database: Database) -> None:
-    case = _migration().REASON_TO_CODE
+    code_of = text(
+        f"SELECT {_migration().REASON_TO_CODE} "
+        "FROM (SELECT CAST(:words AS text) AS queue_reason) AS clues"
+    )
     written = _written_reasons()
     assert {code for _, code in written} == set(WaitReason)  # every code is covered
     async with database.sessions() as session:
         for words, code in written:
-            found = await session.scalar(
-                text(f"SELECT {case} FROM (SELECT CAST(:words AS text) AS queue_reason) AS clues"),
-                {"words": words},
-            )
-            assert found == code.value, words
-        unknown = await session.scalar(
-            text(f"SELECT {case} FROM (SELECT CAST(:words AS text) AS queue_reason) AS clues"),
-            {"words": "something an older version never wrote"},
-        )
+            assert await session.scalar(code_of, {"words": words}) == code.value, words
+        unknown = await session.scalar(code_of, {"words": "something an older version never wrote"})
     assert unknown is None  # left without a code rather than given a wrong one

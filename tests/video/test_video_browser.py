@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import io
 import secrets
-from pathlib import Path
 
 import pytest
 from PIL import Image
 from playwright.async_api import async_playwright
 
 from command_center.auth.model import Role
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import LiveServer
 from tests.video.peers import Peers, auth, unique_point
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
+CAMERA_ARGS = [
+    *CHROMIUM_ARGS,
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
 ]
@@ -41,9 +34,7 @@ async def test_headless_chromium_publishes_its_fake_camera_and_watches_it(
     page_url = f"{live_server.url}/video/publish#stream={camera}&token={device}&autostart=1"
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CAMERA_ARGS)
         try:
             page = await browser.new_page()
             await page.goto(page_url)
