@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import math
 import os
 import socket
 import subprocess
@@ -356,6 +357,7 @@ async def test_a_flood_from_one_address_is_refused_and_others_are_served(
             async with gate:
                 return await flooder.get("/open311/v2/services.json", headers=forged)
 
+        flood_started = time.monotonic()
         flood = [asyncio.create_task(hit(n)) for n in range(300)]
         await asyncio.sleep(0.2)
         started = time.monotonic()
@@ -363,8 +365,15 @@ async def test_a_flood_from_one_address_is_refused_and_others_are_served(
         assert time.monotonic() - started < 1.0
         await answers_quickly(staff)  # a valid token is not counted, same address or not
         answers = await asyncio.gather(*flood)
+        seconds = time.monotonic() - flood_started
         refused = [a for a in answers if a.status_code == 429]
-        assert len(refused) >= 200 and len(answers) - len(refused) >= 20
+        served = len(answers) - len(refused)
+        # At most the limit per started second gets through, however long the flood took
+        # (on a loaded machine 300 requests may take several seconds); at least one full
+        # second's worth does.
+        limit = int(LIMITS["ADDRESS_REQUESTS_PER_SECOND"])
+        assert limit <= served <= limit * (math.ceil(seconds) + 1), (served, seconds)
+        assert refused
         assert {a.status_code for a in answers} == {200, 429}
         assert 429 in {a.status_code for a in answers[::3]}, "a forged token counts as none"
         sample = refused[0]
