@@ -140,6 +140,13 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
+def _first_sentence(description: str) -> str:
+    """The first sentence of an operation's docstring, on one line, safe in a table cell."""
+    paragraph = " ".join(description.strip().split("\n\n", 1)[0].split())
+    sentence = re.split(r"(?<=[.!?])\s", paragraph, maxsplit=1)[0]
+    return sentence.replace("|", "\\|")
+
+
 def operations_table() -> str:
     document = openapi_document()
     rows = ["| method | path | what | tag |", "| --- | --- | --- | --- |"]
@@ -148,6 +155,9 @@ def operations_table() -> str:
             if method not in {"get", "post", "put", "patch", "delete", "options"}:
                 continue
             summary = operation.get("summary") or operation.get("operationId", "")
+            first = _first_sentence(operation.get("description", ""))
+            if first:
+                summary = f"**{summary}**: {first}"
             tags = ", ".join(operation.get("tags", []))
             rows.append(f"| `{method.upper()}` | `{path}` | {summary} | {tags} |")
     count = len(rows) - 2
