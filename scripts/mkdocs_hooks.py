@@ -8,6 +8,7 @@ Generated at build time, so they cannot go stale:
 - `<!-- generated: openapi-operations -->` — every operation of the OpenAPI document of
   `command_center.main.create_app`, and `api/openapi.json` (that document) as a file of
   the site.
+- `<!-- generated: demo-city -->` — what the demo city holds, counted from `demo/lishui/`.
 - `<!-- generated: test-count -->` — how many tests `pytest --collect-only` finds now;
   the newest row of the measured-runs table below it is compared with that count and the
   page says so when the suite has changed since.
@@ -167,6 +168,27 @@ def operations_table() -> str:
     )
 
 
+# --- the demo city -------------------------------------------------------------------
+
+
+def demo_city() -> str:
+    import csv
+
+    demo = ROOT / "demo" / "lishui"
+    places = json.loads((demo / "jurisdictions.geojson").read_text("utf-8"))["features"]
+    districts = sum(1 for f in places if f["properties"]["level"] == "district")
+    with (demo / "matters.csv").open(encoding="utf-8") as f:
+        matters = list(csv.DictReader(f))
+    with (demo / "squads.csv").open(encoding="utf-8") as f:
+        squads = list(csv.DictReader(f))
+    off_duty = sum(1 for squad in squads if squad["on_duty"].strip().lower() != "true")
+    departments = len({m["department"] for m in matters})
+    return (
+        f"{districts} districts and counties, {len(matters)} matters across {departments} "
+        f"departments, {len(squads)} squads ({off_duty} off duty)"
+    )
+
+
 # --- the test suite ------------------------------------------------------------------
 
 
@@ -223,6 +245,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         markdown = markdown.replace("<!-- generated: settings -->", settings_table())
     if "<!-- generated: openapi-operations -->" in markdown:
         markdown = markdown.replace("<!-- generated: openapi-operations -->", operations_table())
+    if "<!-- generated: demo-city -->" in markdown:
+        markdown = markdown.replace("<!-- generated: demo-city -->", demo_city())
     if "<!-- generated: test-count -->" in markdown:
         markdown = markdown.replace("<!-- generated: test-count -->", test_count(markdown))
     return markdown
