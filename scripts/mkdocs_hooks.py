@@ -103,6 +103,15 @@ def _allowed(field: Any) -> str:
     return ", ".join(bounds)
 
 
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: one line, `|` escaped, `<…>` shown as written
+    outside code spans (where Markdown would take it for HTML)."""
+    parts = " ".join(text.split()).replace("|", "\\|").split("`")
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("<", "&lt;").replace(">", "&gt;")
+    return "`".join(parts)
+
+
 def settings_table() -> str:
     from command_center.settings import Settings
 
@@ -112,7 +121,7 @@ def settings_table() -> str:
         if not field.description:
             missing.append(name.upper())
             continue
-        meaning = " ".join(field.description.split()).replace("|", "\\|")
+        meaning = _cell(field.description)
         rows.append(f"| `{name.upper()}` | {_default(field)} | {_allowed(field)} | {meaning} |")
     if missing:
         raise PluginError(
@@ -144,8 +153,7 @@ def openapi_document() -> dict[str, Any]:
 def _first_sentence(description: str) -> str:
     """The first sentence of an operation's docstring, on one line, safe in a table cell."""
     paragraph = " ".join(description.strip().split("\n\n", 1)[0].split())
-    sentence = re.split(r"(?<=[.!?])\s", paragraph, maxsplit=1)[0]
-    return sentence.replace("|", "\\|")
+    return _cell(re.split(r"(?<=[.!?])\s", paragraph, maxsplit=1)[0])
 
 
 def operations_table() -> str:

@@ -44,3 +44,8 @@ def test_a_link_to_another_host_is_not_loading() -> None:
         '<a href="https://pypi.org/project/cnmaps/">cnmaps</a><img src="../screenshots/wall.png">'
     )
     assert not mkdocs_hooks.LOADING.search(html)
+
+
+def test_angle_brackets_in_a_description_are_shown_not_taken_for_html() -> None:
+    cell = mkdocs_hooks._cell("empty means command_center:events:<database name>; `Bearer <it>`")
+    assert cell == "empty means command_center:events:&lt;database name&gt;; `Bearer <it>`"
