@@ -39,28 +39,45 @@ class Settings(BaseSettings):
         "(one process only).",
     )
     secret_key: SecretStr | None = Field(
-        default=None, description="Signs bearer tokens; at least 32 characters."
+        default=None,
+        description="Signs bearer tokens; at least 32 random characters. `serve` and `token` "
+        "refuse to run without it, and ENVIRONMENT=production refuses to start without it.",
     )
-    environment: Literal["development", "test", "production"] = "development"
-    timezone: str = Field(default="Asia/Shanghai", description="Time zone shown to people.")
+    environment: Literal["development", "test", "production"] = Field(
+        default="development",
+        description="Where this runs; `production` refuses to start without SECRET_KEY.",
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="Time zone of the times shown to people and of local days and deadlines "
+        "(storage is UTC).",
+    )
     event_channel: str = Field(
         default="",
         description="Redis pub/sub channel for events (and the prefix of the telemetry "
         "channel and rate-limit keys); empty means command_center:events:<database name>, "
         "so that deployments sharing one Redis never receive each other's events.",
     )
-    db_pool_size: int = Field(default=10, ge=1, le=200)
-    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_pool_size: int = Field(
+        default=10, ge=1, le=200, description="SQLAlchemy connection pool size per process."
+    )
+    db_max_overflow: int = Field(
+        default=10, ge=0, le=200, description="Connections the pool may open beyond its size."
+    )
     outbox_poll_seconds: float = Field(
         default=1.0, gt=0, le=60, description="Relay and catch-up interval when nothing wakes them."
     )
     websocket_queue_size: int = Field(
-        default=2000, ge=10, description="Events buffered per websocket before it is dropped."
+        default=2000,
+        ge=10,
+        description="Events buffered per websocket before a slow client is dropped (1013).",
     )
-    token_ttl_days: int = Field(default=30, ge=1, le=3650)
+    token_ttl_days: int = Field(
+        default=30, ge=1, le=3650, description="Default validity of minted tokens, in days."
+    )
     media_dir: Path = Field(
         default=Path("var/media"),
-        description="Directory for evidence files (photos, snapshots, recordings).",
+        description="Directory for evidence files (photos, snapshots), stored by hash.",
     )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
@@ -74,7 +91,9 @@ class Settings(BaseSettings):
         description="Open311 discovery: how partners get a key.",
     )
     resident_reports_per_minute: int = Field(
-        default=10, ge=1, description="Reports per minute per device and per address, no key."
+        default=10,
+        ge=1,
+        description="Tips per minute per device and per client address, without an api_key.",
     )
     partner_default_rate: float = Field(
         default=50.0, ge=0, description="Requests/s of an api_key created without --rate."
@@ -89,9 +108,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body, except tips."
     )
-    dispatch_weight_distance_per_km: float = Field(default=1.0, ge=0)
-    dispatch_weight_per_open_clue: float = Field(default=2.0, ge=0)
-    dispatch_weight_domain_mismatch: float = Field(default=5.0, ge=0)
+    dispatch_weight_distance_per_km: float = Field(
+        default=1.0, ge=0, description="Ranking: score per km from the squad's position."
+    )
+    dispatch_weight_per_open_clue: float = Field(
+        default=2.0, ge=0, description="Ranking: score per clue the squad has open."
+    )
+    dispatch_weight_domain_mismatch: float = Field(
+        default=5.0,
+        ge=0,
+        description="Ranking: score added when the squad lists domains and not the matter's.",
+    )
     position_max_age_seconds: float = Field(
         default=600.0, gt=0, description="Older device positions fall back to the squad's base."
     )
@@ -99,7 +126,10 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=300, description="How often due timers are looked for."
     )
     public_code_prefix: str = Field(
-        default="", max_length=8, pattern=r"^[A-Z0-9]*$", description="Prefix of public codes."
+        default="",
+        max_length=8,
+        pattern=r"^[A-Z0-9]*$",
+        description="Upper-case letters and digits put before public codes.",
     )
 
     # --- live video (WHIP/WHEP) and telemetry ------------------------------------------
@@ -112,15 +142,24 @@ class Settings(BaseSettings):
     ice_servers: Annotated[list[str], NoDecode] = Field(
         default=[],
         description="STUN/TURN server URLs, comma-separated (stun:host:3478, "
-        "turn:host:3478?transport=udp); empty means host candidates only.",
+        "turn:host:3478?transport=udp); aiortc uses the first of each kind. Empty means "
+        "host candidates only: no public STUN server is ever contacted.",
     )
-    ice_username: str | None = Field(default=None, description="TURN user name.")
-    ice_credential: SecretStr | None = Field(default=None, description="TURN password.")
+    ice_username: str | None = Field(
+        default=None, description="TURN user name, also sent to WHIP/WHEP clients in `Link`."
+    )
+    ice_credential: SecretStr | None = Field(
+        default=None, description="TURN password, also sent to WHIP/WHEP clients in `Link`."
+    )
     recordings_dir: Path = Field(
         default=Path("var/recordings"), description="Directory for stream recordings."
     )
-    video_max_streams: int = Field(default=32, ge=1, le=1000)
-    video_max_viewers_per_stream: int = Field(default=8, ge=1, le=100)
+    video_max_streams: int = Field(
+        default=32, ge=1, le=1000, description="Streams one process carries (503 beyond)."
+    )
+    video_max_viewers_per_stream: int = Field(
+        default=8, ge=1, le=100, description="Viewers per stream (503 beyond)."
+    )
     video_connect_timeout_seconds: float = Field(
         default=15.0, gt=0, le=120, description="A session not connected by then is closed."
     )
@@ -130,13 +169,17 @@ class Settings(BaseSettings):
     video_reconnect_grace_seconds: float = Field(
         default=30.0, ge=0, le=3600, description="How long viewers wait for a dropped feed."
     )
-    video_snapshot_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
-    video_recording_max_seconds: float = Field(default=3600.0, gt=0, le=86400)
+    video_snapshot_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="How long a snapshot waits for a keyframe (503)."
+    )
+    video_recording_max_seconds: float = Field(
+        default=3600.0, gt=0, le=86400, description="A recording stops by itself after this."
+    )
 
     # --- consoles: the base map ----------------------------------------------------------
     map_tile_url: str = Field(
         default="",
-        description="Base map tiles, an XYZ URL template with {z}, {x}, {y} (and {s} for "
+        description="Base map tiles, an XYZ URL template with {z}, {x}, {y} or {-y} (and {s} for "
         "MAP_TILE_SUBDOMAINS): a city's own tile server or an online provider. Empty (the "
         "default) draws no tiles: the jurisdictions are the base, and no page asks any "
         "other host for anything.",
@@ -152,7 +195,9 @@ class Settings(BaseSettings):
     map_tile_subdomains: str = Field(
         default="abc", max_length=20, pattern=r"^[A-Za-z0-9]*$", description="Values of {s}."
     )
-    map_tile_max_zoom: int = Field(default=18, ge=1, le=22)
+    map_tile_max_zoom: int = Field(
+        default=18, ge=1, le=22, description="Deepest zoom the base map offers."
+    )
 
     # --- analytics, reports, metrics ----------------------------------------------------
     report_issuer: str = Field(

@@ -36,7 +36,7 @@ CLUES_RECEIVED = Counter(
 DISPATCH_LATENCY = Histogram(
     "command_center_dispatch_latency_seconds",
     "From the start of the transaction that dispatched a clue (intake or an operator's "
-    "dispatch) to its clue.dispatched event being published to the squad's listeners.",
+    "dispatch) to its clue.dispatched event entering the log, just before it is published.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 WEBSOCKETS = Gauge(
@@ -64,7 +64,7 @@ def multiprocess_dir() -> str | None:
 
 
 def relayed(events: list[Event], now: datetime | None = None) -> None:
-    """Count events the relay just moved into the log and published."""
+    """Count events the relay just moved into the log (before it publishes them)."""
     moment = now or datetime.now(UTC)
     for event in events:
         EVENTS.labels(event.type).inc()

@@ -146,7 +146,7 @@ class Relay:
         self._conninfo = conninfo
         self._publish = publish
         self._on_publish_failed = on_publish_failed
-        self._on_moved = on_moved  # told of every batch this relay moved (metrics)
+        self._on_moved = on_moved  # told of every batch this relay moved, before publishing
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -168,7 +168,11 @@ class Relay:
         self._wake.set()
 
     async def drain(self) -> int:
-        """Move and publish until the outbox is empty or another relay holds the lock."""
+        """Move and publish until the outbox is empty or another relay holds the lock.
+
+        Each batch is committed, then `on_moved` is told of it, then it is published: a
+        client that sees an event (over the bus, or from a hub's catch-up) finds it counted.
+        """
         moved = 0
         while True:
             async with self._database.transaction() as session:
@@ -176,12 +180,15 @@ class Relay:
             if not events:
                 return moved
             moved += len(events)
+            # Told before the publish, with no await in between: from the commit on, a
+            # hub's catch-up may read these rows and a client may see them, so whatever
+            # counts them (metrics) must have counted them before anyone can ask.
+            self._on_moved(events)
             try:
                 await self._publish(events)
             except Exception:  # the bus is best effort; hubs catch up from the table
                 log.warning("publishing %d events failed; hubs will catch up", len(events))
                 self._on_publish_failed()
-            self._on_moved(events)
             if len(events) < BATCH:
                 return moved
 

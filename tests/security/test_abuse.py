@@ -4,7 +4,7 @@ refused with an answer that names the problem, stores nothing, and everyone else
 served as before (a normal request still answers quickly during and after it).
 
 The server runs with some limits lowered so that the test stays small (the defaults
-are in the README): tips up to 4 MiB, photos up to 1 MiB, 50 events queued per
+are in docs/operations/security.md): tips up to 4 MiB, photos up to 1 MiB, 50 events queued per
 websocket, pings every 2 s, 20 requests/s per address without a token."""
 
 from __future__ import annotations
