@@ -3,9 +3,10 @@
 Every record of the process — ours, uvicorn's access and error logs, SQLAlchemy's,
 any library's — is scrubbed when it is created (a log-record factory, so that no logger
 or handler can be missed): bearer tokens (anything JWT-shaped, wherever it stands), API
-keys and residents' contact fields in URLs are masked, mainland mobile numbers keep only their first three and last four digits,
-and the parts of error texts that echo stored or submitted values (PostgreSQL's "Failing
-row contains (…)", pydantic's `input_value=…`) are withheld, tracebacks included.
+keys and residents' contact fields in URLs are masked, mainland mobile numbers keep only
+their first three and last four digits, and the parts of error texts that echo stored or
+submitted values (PostgreSQL's "Failing row contains (…)", pydantic's `input_value=…`) are
+withheld, tracebacks included.
 """
 
 from __future__ import annotations

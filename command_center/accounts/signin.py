@@ -46,6 +46,19 @@ async def sign_in(
         )
 
 
+async def change_own_password(request: Request, *, user_id: int, current: str, new: str) -> None:
+    """InvalidInput when the current password is wrong or the new one breaks the policy."""
+    async with request.app.state.database.transaction() as session:
+        await service.change_password(
+            session=session,
+            user_id=user_id,
+            current=current,
+            new=new,
+            policy=policy_of(request),
+            client=client_of(request),
+        )
+
+
 def secure_cookie(request: Request, settings: Settings) -> bool:
     return settings.session_cookie_secure == "always" or request.url.scheme == "https"
 

@@ -36,7 +36,14 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Reachable while a password change is required (the rest answers 403).
-DURING_PASSWORD_CHANGE = frozenset({"/auth/password", "/auth/me", "/auth/logout", "/login"})
+DURING_PASSWORD_CHANGE = frozenset(
+    {"/auth/password", "/auth/me", "/auth/logout", "/login", "/login/password"}
+)
+CHANGE_FIRST_MESSAGE = "the password must be changed first (POST /auth/password)"
+
+
+class PasswordChangeRequired(Forbidden):
+    code = "password_change_required"
 
 
 def query_token(query_string: bytes | str) -> str | None:
@@ -118,19 +125,29 @@ async def _csrf_sent(request: Request) -> str | None:
 
 async def resolve(connection: HTTPConnection, *, allow_device: bool = False) -> Principal:
     """The principal of a request or websocket; Unauthenticated or Forbidden."""
+    principal, _ = await resolve_with_csrf(connection, allow_device=allow_device)
+    return principal
+
+
+async def resolve_with_csrf(
+    connection: HTTPConnection, *, allow_device: bool = False
+) -> tuple[Principal, str | None]:
+    """The principal, and the CSRF token a page of it must send back (None for a bearer
+    token, which a browser never sends by itself)."""
     state = connection.app.state
     settings: Settings = state.settings
     token = bearer_token(
         connection.headers.get("authorization"), query_token(connection.scope["query_string"])
     )
     if token is not None:
-        return check_token(
+        principal = check_token(
             token,
             signing_key=state.signing_key,
             revocations=_state_revocations(connection),
             settings=settings,
             allow_device=allow_device,
         )
+        return principal, None
     cookies: Mapping[str, str] = connection.cookies
     session_cookie, kiosk_token = cookies.get(SESSION_COOKIE), cookies.get(TOKEN_COOKIE)
     if not session_cookie and not kiosk_token:
@@ -141,7 +158,7 @@ async def resolve(connection: HTTPConnection, *, allow_device: bool = False) -> 
         current = await _from_session(connection, session_cookie)
         principal, expected_csrf = current.principal, current.csrf_token
         if current.password_change_required and connection.url.path not in DURING_PASSWORD_CHANGE:
-            raise Forbidden("the password must be changed first (POST /auth/password)")
+            raise PasswordChangeRequired(CHANGE_FIRST_MESSAGE)
     else:
         assert kiosk_token
         principal = check_token(
@@ -156,7 +173,7 @@ async def resolve(connection: HTTPConnection, *, allow_device: bool = False) -> 
         sent = await _csrf_sent(connection)
         if not sent or not hmac.compare_digest(sent.encode(), expected_csrf.encode()):
             raise Forbidden("a signed-in request that changes something needs X-CSRF-Token")
-    return principal
+    return principal, expected_csrf
 
 
 def _check_origin(websocket: WebSocket) -> None:
