@@ -215,15 +215,8 @@ def _check_password(password: str, login: str, policy: AccountPolicy) -> None:
 
 
 async def _new_recovery_codes(session: AsyncSession, user_id: int) -> tuple[str, ...]:
-    from sqlalchemy import text
-
     codes = tuple(f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODES))
-    await session.execute(text("DELETE FROM recovery_codes WHERE user_id = :u"), {"u": user_id})
-    for code in codes:
-        await session.execute(
-            text("INSERT INTO recovery_codes (user_id, code_hash) VALUES (:u, :h)"),
-            {"u": user_id, "h": hash_secret(code)},
-        )
+    await repository.replace_recovery_codes(session, user_id, [hash_secret(c) for c in codes])
     return codes
 
 
@@ -364,19 +357,10 @@ async def _failed(
 async def _second_factor(session: AsyncSession, user: UserRow, code: str) -> bool:
     """A current TOTP code (RFC 6238, one step of clock skew either way) or an unused
     recovery code, which is used up."""
-    from sqlalchemy import text
-
     assert user.totp_secret
     if code.isdigit() and pyotp.TOTP(user.totp_secret).verify(code, valid_window=1):
         return True
-    used = await session.execute(
-        text(
-            "UPDATE recovery_codes SET used_at = now() "
-            "WHERE user_id = :u AND code_hash = :h AND used_at IS NULL RETURNING 1"
-        ),
-        {"u": user.id, "h": hash_secret(code)},
-    )
-    return used.scalar_one_or_none() is not None
+    return await repository.use_recovery_code(session, user.id, hash_secret(code))
 
 
 async def start_session(
