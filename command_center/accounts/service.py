@@ -174,7 +174,7 @@ async def create_user(
                 totp_secret=secret,
             )
     except IntegrityError as exc:
-        raise _integrity(exc) from None
+        raise integrity_error(exc) from None
     codes = await _new_recovery_codes(session, user_id) if secret else ()
     await _record(
         session,
@@ -195,7 +195,7 @@ async def create_user(
     return Created(user_id, uri, codes)
 
 
-def _integrity(exc: IntegrityError) -> Exception:
+def integrity_error(exc: IntegrityError) -> Exception:
     text = str(exc.orig)
     if "users_login" in text:
         return Conflict("this login is taken")
@@ -259,6 +259,19 @@ async def reset_password(
     await repository.end_sessions_of(session, user.id, "password reset")
     await _record(session, "password_reset", client, user=user.id, login=user.login, by=_actor(by))
     return password
+
+
+async def record_change(
+    session: AsyncSession, client: Client, *, user: UserRow, by: Principal, **details: Any
+) -> None:
+    """`account.role_changed` when a role or scope changed, else `account.user_changed`
+    (the changed field names, never their personal values)."""
+    kind = "role_changed" if details.get("role") else "user_changed"
+    await _record(session, kind, client, user=user.id, login=user.login, by=_actor(by), **details)
+
+
+def new_password() -> str:
+    return _random_password()
 
 
 def _random_password() -> str:
