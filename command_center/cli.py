@@ -9,15 +9,14 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from command_center.auth import tokens
-from command_center.auth.model import TOKEN_ROLES, Role
+from command_center.auth.model import TOKEN_ROLES, USER_ROLES, Role
 from command_center.db.session import Database
 from command_center.errors import DomainError
 from command_center.settings import ConfigurationError, Settings, load_settings
@@ -152,8 +151,15 @@ def _parser() -> argparse.ArgumentParser:
         kind.add_argument("--jurisdiction", help="only this jurisdiction and below")
         kind.set_defaults(run=_report)
 
-    token = commands.add_parser("token", help="print a signed bearer token")
-    token.add_argument("--role", required=True, choices=[r.value for r in TOKEN_ROLES])
+    token = commands.add_parser(
+        "token",
+        help="mint a recorded bearer token (device or kiosk), or `token revoke ID`",
+        usage="command-center token --role ROLE [options] | command-center token revoke ID",
+    )
+    token.add_argument("action", nargs="?", choices=["revoke"], help=argparse.SUPPRESS)
+    token.add_argument("token_id", nargs="?", metavar="ID", help=argparse.SUPPRESS)
+    token.add_argument("--role", choices=[r.value for r in TOKEN_ROLES])
+    token.add_argument("--name", help="what the token is for (listed with it)")
     token.add_argument(
         "--squad", help="squad code (required for --role squad; optional for --role device)"
     )
@@ -162,8 +168,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     token.add_argument("--jurisdiction", help="limit the scope to this jurisdiction and below")
     token.add_argument("--subject", help="who holds the token (an id, not a personal name)")
-    token.add_argument("--days", type=int, default=None, help="validity (default TOKEN_TTL_DAYS)")
+    token.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help="validity (default TOKEN_TTL_DAYS; at most TOKEN_MAX_DAYS_DEVICE)",
+    )
     token.set_defaults(run=_token)
+
+    user = commands.add_parser("user", help="accounts of people").add_subparsers(
+        dest="user_command", required=True, metavar="ACTION"
+    )
+    user_create = user.add_parser("create", help="create an account (password from stdin)")
+    user_create.add_argument("login")
+    user_create.add_argument("--role", required=True, choices=[r.value for r in USER_ROLES])
+    user_create.add_argument("--squad", help="the squad of a squad member")
+    user_create.add_argument("--jurisdiction", help="the jurisdiction of the account's scope")
+    user_create.add_argument("--name", default="", help="full name")
+    user_create.add_argument("--officer-number", help="执法证号 (unique)")
+    user_create.add_argument(
+        "--password-stdin", action="store_true", required=True, help="read the password from stdin"
+    )
+    user_create.set_defaults(run=_user_create)
+    user_disable = user.add_parser("disable", help="disable an account; its sessions end")
+    user_disable.add_argument("login")
+    user_disable.set_defaults(run=_user_disable)
+    user_reset = user.add_parser(
+        "reset-password", help="a new password, printed once, to change at next sign-in"
+    )
+    user_reset.add_argument("login")
+    user_reset.set_defaults(run=_user_reset)
 
     serve = commands.add_parser("serve", help="serve the HTTP and websocket API")
     serve.add_argument("--host", default="127.0.0.1")
@@ -522,25 +556,143 @@ def _report(args: argparse.Namespace) -> None:
 
 
 def _token(args: argparse.Namespace) -> None:
+    """Mint a device or kiosk token and record it (its id is printed to stderr, the token
+    alone to stdout), or revoke one by its id."""
+    if args.action == "revoke":
+        _token_revoke(args)
+        return
+    if args.token_id is not None:
+        raise CommandFailed("usage: command-center token revoke ID")
+    if not args.role:
+        raise CommandFailed("--role is required to mint a token")
     settings = _settings()
     key = settings.signing_key()
     role = Role(args.role)
     if args.squad or args.jurisdiction:
         _check_scope_exists(args.squad, args.jurisdiction)
-    days = args.days if args.days is not None else settings.token_ttl_days
-    if days < 1:
-        raise CommandFailed("--days must be at least 1")
-    print(
-        tokens.mint(
+    days = (
+        args.days
+        if args.days is not None
+        else min(settings.token_ttl_days, settings.token_max_days_device)
+    )
+    from command_center.accounts import service
+
+    kind = "device" if role is Role.DEVICE else "kiosk"
+    policy = service.AccountPolicy.from_settings(settings)
+    service.check_days(days, kind=kind, policy=policy)  # before touching the database
+
+    async def work(session: AsyncSession) -> str:
+        minted = await service.mint_recorded(
+            session=session,
             key=key,
+            kind=kind,
+            name=args.name or args.device or args.subject or f"{role.value} {kind}",
             role=role,
-            subject=args.subject,
+            days=days,
+            policy=policy,
+            created_by="cli",
             squad=args.squad,
             jurisdiction=args.jurisdiction,
             device=args.device,
-            ttl=timedelta(days=days),
+            subject=args.subject,
         )
-    )
+        print(
+            f"token {minted.record.id} ({kind}, {role.value}) until "
+            f"{_utc(minted.record.expires_at)}; revoke with: command-center token revoke "
+            f"{minted.record.id}",
+            file=sys.stderr,
+        )
+        return minted.token
+
+    print(_with_session(work))
+
+
+def _token_revoke(args: argparse.Namespace) -> None:
+    from command_center.accounts import service
+
+    if not args.token_id:
+        raise CommandFailed("usage: command-center token revoke ID")
+
+    async def work(session: AsyncSession) -> str:
+        await service.revoke_token(session=session, token_id=args.token_id, by=None)
+        return f"token {args.token_id} revoked"
+
+    print(_with_session(work))
+    _announce_revocation()
+
+
+def _announce_revocation() -> None:
+    from command_center.accounts.revocations import announce, revocation_channel
+
+    settings = _settings()
+    asyncio.run(announce(settings.redis_url, revocation_channel(settings)))
+
+
+def _user_create(args: argparse.Namespace) -> None:
+    """Prints, for the roles that need a second factor, the otpauth:// URI and the
+    recovery codes: once, here."""
+    from command_center.accounts import service
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CommandFailed(
+            "no password on stdin (echo the password | command-center user create …)"
+        )
+    settings = _settings()
+    if args.squad or args.jurisdiction:
+        _check_scope_exists(args.squad, args.jurisdiction)
+
+    async def work(session: AsyncSession) -> str:
+        created = await service.create_user(
+            session=session,
+            login=args.login,
+            role=Role(args.role),
+            password=password,
+            policy=service.AccountPolicy.from_settings(settings),
+            name=args.name,
+            squad=args.squad,
+            jurisdiction=args.jurisdiction,
+            officer_number=args.officer_number,
+        )
+        lines = [
+            f"account {args.login.lower()} ({args.role}) created; the password must be "
+            "changed at the first sign-in"
+        ]
+        if created.otpauth_uri:
+            lines += [
+                "second factor (shown once): add this to an authenticator app",
+                created.otpauth_uri,
+                "recovery codes (each works once, shown once):",
+                *created.recovery_codes,
+            ]
+        return "\n".join(lines)
+
+    print(_with_session(work))
+
+
+def _user_disable(args: argparse.Namespace) -> None:
+    from command_center.accounts import service
+
+    async def work(session: AsyncSession) -> str:
+        user = await service.disable_user(session=session, login=args.login)
+        return f"account {user.login} disabled; its sessions ended and its tokens revoked"
+
+    print(_with_session(work))
+    _announce_revocation()
+
+
+def _user_reset(args: argparse.Namespace) -> None:
+    from command_center.accounts import service
+
+    async def work(session: AsyncSession) -> str:
+        password = await service.reset_password(session=session, login=args.login)
+        return (
+            f"account {args.login.lower()}: new password (shown once; to be changed at "
+            f"the next sign-in):\n{password}"
+        )
+
+    print(_with_session(work))
+    _announce_revocation()
 
 
 def _check_scope_exists(squad: str | None, jurisdiction: str | None) -> None:

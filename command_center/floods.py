@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from starlette.datastructures import Headers, QueryParams
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from command_center.auth import tokens
-from command_center.auth.dependencies import bearer_token
+from command_center.auth.dependencies import bearer_token, query_token
 from command_center.errors import Unauthenticated
 from command_center.ratelimit import Limit, MemoryRateLimiter
 
@@ -53,9 +53,10 @@ class AddressLimit:
 
     def _authenticated(self, scope: Scope) -> bool:
         headers = Headers(scope=scope)
-        query = QueryParams(scope.get("query_string", b""))
         try:
-            token = bearer_token(headers.get("authorization"), query.get("token"))
+            token = bearer_token(
+                headers.get("authorization"), query_token(scope.get("query_string", b""))
+            )
             if token is None:
                 return False
             tokens.verify(token, key=self.signing_key, allow_device=True)

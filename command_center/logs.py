@@ -2,10 +2,11 @@
 
 Every record of the process — ours, uvicorn's access and error logs, SQLAlchemy's,
 any library's — is scrubbed when it is created (a log-record factory, so that no logger
-or handler can be missed): bearer tokens, API keys and residents' contact fields in URLs
-are masked, mainland mobile numbers keep only their first three and last four digits,
-and the parts of error texts that echo stored or submitted values (PostgreSQL's "Failing
-row contains (…)", pydantic's `input_value=…`) are withheld, tracebacks included.
+or handler can be missed): bearer tokens (anything JWT-shaped, wherever it stands), API
+keys and residents' contact fields in URLs are masked, mainland mobile numbers keep only
+their first three and last four digits, and the parts of error texts that echo stored or
+submitted values (PostgreSQL's "Failing row contains (…)", pydantic's `input_value=…`) are
+withheld, tracebacks included.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from typing import Any
 SECRET_IN_URL = re.compile(
     r"((?:\?|&)(?:token|api_key|phone|email|first_name|last_name|name)=)[^&\s\"']+"
 )
+# A JWT anywhere (a path, a misspelt query name such as `tok%65n`, a header echoed in an
+# error): three base64url parts, the first of which encodes `{"` as every JWT header does.
+JWT_SHAPED = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 FAILING_ROW = re.compile(r"(Failing row contains )\(.*\)")
 INPUT_VALUE = re.compile(r"(input_value=).*?(, input_type=)")
@@ -24,6 +28,7 @@ INPUT_VALUE = re.compile(r"(input_value=).*?(, input_type=)")
 
 def scrub(text: str) -> str:
     """`text` without tokens, contact fields, mobile numbers or echoed row values."""
+    text = JWT_SHAPED.sub("***jwt***", text)
     text = SECRET_IN_URL.sub(r"\1***", text)
     text = MOBILE.sub(r"\1****\2", text)
     text = FAILING_ROW.sub(r"\1(withheld)", text)

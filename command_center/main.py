@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from command_center import errors, gcpolicy
+from command_center.accounts.revocations import Revocations, revocation_channel
+from command_center.accounts.router import router as accounts_router
 from command_center.bodylimit import BodyLimit
 from command_center.clues.router import router as clues_router
 from command_center.console.router import router as console_router
@@ -159,6 +161,14 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             on_moved=instruments.relayed,
         )
         app.state.database, app.state.bus, app.state.hub = database, bus, hub
+        revocations = Revocations(
+            database=database,
+            poll_seconds=settings.revocation_poll_seconds,
+            redis_url=settings.redis_url,
+            channel=revocation_channel(settings),
+        )
+        app.state.revocations = revocations
+        await revocations.start()
         limiter = (
             RedisRateLimiter(settings.redis_url, f"{settings.event_channel}:rate")
             if settings.redis_url
@@ -222,6 +232,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             await relay.stop()
             await bus.stop()
             await hub.stop()
+            await revocations.stop()
             if isinstance(limiter, RedisRateLimiter):
                 await limiter.close()
             await database.dispose()
@@ -245,6 +256,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
     app.state.ice_servers = ice_servers(settings)
     _install_error_handlers(app)
     for router in (
+        accounts_router,
         open311_router,
         clues_router,
         residents_router,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -57,7 +58,88 @@ class Settings(BaseSettings):
     websocket_queue_size: int = Field(
         default=2000, ge=10, description="Events buffered per websocket before it is dropped."
     )
-    token_ttl_days: int = Field(default=30, ge=1, le=3650)
+    token_ttl_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Default validity of a token minted by `command-center token` (days); "
+        "capped by TOKEN_MAX_DAYS_DEVICE.",
+    )
+    token_max_days_person: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Longest validity of a personal access token (days).",
+    )
+    token_max_days_device: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Longest validity of a device or kiosk (wall-screen) token (days).",
+    )
+    legacy_tokens_until: datetime | None = Field(
+        default=None,
+        description="Tokens of the release before accounts carry no record: they are "
+        "refused unless this moment (ISO 8601) lies ahead, to give a deployment time to "
+        "re-issue them. Unset: refused at once.",
+    )
+    session_idle_minutes: float = Field(
+        default=30, gt=0, le=1440, description="A signed-in session ends after this idle time."
+    )
+    session_idle_minutes_squad: float = Field(
+        default=30,
+        gt=0,
+        le=1440,
+        description="Idle time of a squad member's session (a squad phone may be given a "
+        "shift, e.g. 600).",
+    )
+    session_absolute_hours: float = Field(
+        default=12,
+        gt=0,
+        le=168,
+        description="A session ends this long after sign-in, in use or not.",
+    )
+    session_cookie_secure: Literal["auto", "always"] = Field(
+        default="auto",
+        description="`auto`: the session cookie is Secure when the request came over HTTPS "
+        "(as the proxy reports it); `always`: Secure on every answer.",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, le=100, description="Failed sign-ins per login before it is locked."
+    )
+    login_max_failures_address: int = Field(
+        default=20,
+        ge=1,
+        le=10000,
+        description="Failed sign-ins from one address before it is locked.",
+    )
+    login_failure_window_minutes: float = Field(
+        default=15, gt=0, le=1440, description="Window in which failed sign-ins are counted."
+    )
+    login_lock_minutes: float = Field(
+        default=15, gt=0, le=1440, description="How long a lock (429 + Retry-After) lasts."
+    )
+    password_min_length: int = Field(
+        default=8, ge=6, le=128, description="Shortest password an account may set."
+    )
+    password_min_classes: int = Field(
+        default=3,
+        ge=1,
+        le=4,
+        description="Character classes (lower, upper, digit, other) a password must mix.",
+    )
+    totp_required_roles: Annotated[list[str], NoDecode] = Field(
+        default=["admin", "security_admin", "auditor"],
+        description="Roles that must sign in with a second factor (TOTP), comma-separated; "
+        "`*` for every role (等保 level 3 read strictly).",
+    )
+    revocation_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=10,
+        description="How often each process re-reads revoked tokens, ended sessions and "
+        "disabled accounts from PostgreSQL (Redis, when set, tells it sooner).",
+    )
     media_dir: Path = Field(
         default=Path("var/media"),
         description="Directory for evidence files (photos, snapshots, recordings).",
@@ -213,11 +295,21 @@ class Settings(BaseSettings):
         "has not come within as long again (a dead or non-reading client).",
     )
 
-    @field_validator("ice_host_addresses", "ice_servers", mode="before")
+    @field_validator("ice_host_addresses", "ice_servers", "totp_required_roles", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("totp_required_roles")
+    @classmethod
+    def _known_roles(cls, value: list[str]) -> list[str]:
+        known = {"operator", "squad", "grid_worker", "supervisor", "admin"}
+        known |= {"security_admin", "auditor", "*"}
+        unknown = [role for role in value if role not in known]
+        if unknown:
+            raise ValueError(f"TOTP_REQUIRED_ROLES names unknown roles: {', '.join(unknown)}")
         return value
 
     @field_validator("ice_host_addresses")

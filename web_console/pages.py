@@ -79,9 +79,10 @@ def render(
     tiles: Tiles,
     principal: Principal | None,
     zone: str,
+    csrf: str | None = None,
 ) -> str:
-    """The page's HTML. The token is never written into it: the page's script reads it
-    from its own URL."""
+    """The page's HTML. No token is written into it (a kiosk's sits in an HttpOnly
+    cookie); `csrf` is the token its script sends back on requests that change things."""
     words = translator(lang)
     parts = page_map(page, tiles, lang)
     config: dict[str, Any] = {
@@ -91,6 +92,7 @@ def render(
         "i18n": words,
         "map": {"var": parts.map_var, "layers": parts.layers},
         "tiles": {"crs": tiles.crs, "enabled": bool(tiles.url)},
+        "csrf": csrf,
         "principal": None
         if principal is None
         else {
@@ -118,6 +120,45 @@ def render_gate(page: Page, *, lang: Lang, problem: str, role: Role | None) -> s
         role=words.get(f"role_{role.value}") if role else None,
         version=VERSION,
         config={"page": "gate", "lang": lang, "i18n": {}, "zone": "UTC"},
+    )
+
+
+SIGN_IN_PAGE = Page("login", "login.html", None, "light", ())
+
+
+def render_login(
+    *,
+    lang: Lang,
+    next_path: str,
+    problem: str | None = None,
+    username: str = "",
+    totp: bool = False,
+) -> str:
+    """The sign-in page (its form posts to /login); `problem` names what went wrong."""
+    return _env.get_template("login.html").render(
+        t=translator(lang),
+        lang=lang,
+        page=SIGN_IN_PAGE,
+        problem=problem,
+        next=next_path,
+        username=username,
+        totp=totp,
+        version=VERSION,
+        config={"page": "login", "lang": lang, "i18n": {}, "zone": "UTC"},
+    )
+
+
+def render_password(*, lang: Lang, next_path: str, csrf: str, problem: str | None = None) -> str:
+    """The forced password change (first sign-in, after a reset); `problem` is shown as is."""
+    return _env.get_template("password.html").render(
+        t=translator(lang),
+        lang=lang,
+        page=SIGN_IN_PAGE,
+        problem=problem,
+        next=next_path,
+        csrf=csrf,
+        version=VERSION,
+        config={"page": "login", "lang": lang, "i18n": {}, "zone": "UTC"},
     )
 
 

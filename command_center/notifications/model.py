@@ -55,9 +55,10 @@ def standard_headers(secret: str, message_id: str, timestamp: int, body: bytes) 
 
 
 def wants(event_types: Sequence[str], event_type: str) -> bool:
-    """Empty means every type; `clue.*` matches a prefix."""
+    """Empty means every type but the audit-only `account.*` records; `clue.*` matches a
+    prefix (`account.*` must be named to be sent)."""
     if not event_types:
-        return True
+        return not event_type.startswith("account.")
     return any(
         event_type == t or (t.endswith("*") and event_type.startswith(t[:-1])) for t in event_types
     )

@@ -11,6 +11,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+# Events of this prefix (sign-ins, sessions, tokens, roles) are records for the audit
+# trail, hash-chained like every event, but never news: no websocket streams them and
+# a webhook sends them only when it names them.
+RECORD_ONLY_PREFIX = "account."
+
+
+def record_only(event_type: str) -> bool:
+    return event_type.startswith(RECORD_ONLY_PREFIX)
+
 
 @dataclass(frozen=True, slots=True)
 class PendingEvent:

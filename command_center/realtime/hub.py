@@ -19,7 +19,7 @@ from typing import Any
 from command_center.auth.model import Principal, ScopeKey, audience
 from command_center.db.session import Database
 from command_center.realtime import eager, repository
-from command_center.realtime.events import Event
+from command_center.realtime.events import Event, record_only
 from command_center.realtime.frames import text_frame
 
 log = logging.getLogger(__name__)
@@ -208,6 +208,8 @@ class Hub:
         """To the connections whose scope includes the event: looked up by scope key, not
         checked connection by connection (thousands of squad phones see one squad each)."""
         self._last_id = event.id
+        if record_only(event.type):
+            return
         keys = audience(jurisdiction_path=event.jurisdiction_path, squad_codes=event.squad_codes)
         if not any(key in self._by_scope for key in keys):
             return  # nobody here sees it: not even serialised (a catch-up of a busy log)

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from command_center.auth.model import Principal, Role
-from command_center.realtime.events import Event
+from command_center.auth.model import SEES_NO_CLUE, Principal, Role
+from command_center.realtime.events import RECORD_ONLY_PREFIX, Event
 
 COLUMNS = "id, at, type, data, jurisdiction_path, squad_codes"
 
@@ -43,7 +43,7 @@ def scope_filter(principal: Principal) -> tuple[str, dict[str, Any]]:
     """SQL twin of Principal.sees_clue, over the events table."""
     if principal.role is Role.SQUAD:
         return "squad_codes @> ARRAY[CAST(:squad AS text)]", {"squad": principal.squad or ""}
-    if principal.role in (Role.RESIDENT, Role.DEVICE):
+    if principal.role in SEES_NO_CLUE:
         return "FALSE", {}
     if principal.role is Role.SYSTEM:
         return "TRUE", {}
@@ -61,7 +61,8 @@ async def after_in_scope(
     clause, params = scope_filter(principal)
     rows = await session.execute(
         text(
-            f"SELECT {COLUMNS} FROM events WHERE id > :after AND {clause} ORDER BY id LIMIT :limit"
+            f"SELECT {COLUMNS} FROM events WHERE id > :after AND {clause} "
+            f"AND type NOT LIKE '{RECORD_ONLY_PREFIX}%' ORDER BY id LIMIT :limit"
         ),
         {"after": after_id, "limit": limit, **params},
     )

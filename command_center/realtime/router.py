@@ -1,11 +1,13 @@
 """`/ws`: the live event stream, filtered by the bearer token's scope.
 
-Query parameters: `token` (or an `Authorization: Bearer` header) and `after=<id>` to first
+Credentials: the `token` query parameter, an `Authorization: Bearer` header, or the
+session cookie of a page of this site (Origin checked). `after=<id>` to first
 replay every event in scope with a larger id. Messages are JSON
 `{"id", "type", "at", "data"}` in increasing id order, each sent once per connection.
-Close codes: 4401 bad token, 4400 bad `after`, 1013 the client fell too far behind
-(reconnect with `after=`), 1013 also when the database is unreachable during the replay,
-1011 server error.
+Close codes: 4401 bad token, or the token, session or account ended while open (within
+about a second); 4403 a cookie from another site's page; 4400 bad `after`; 1013 the
+client fell too far behind (reconnect with `after=`), 1013 also when the database is
+unreachable during the replay, 1011 server error.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from command_center.auth import tokens
-from command_center.auth.dependencies import bearer_token
+from command_center.auth.dependencies import resolve
 from command_center.auth.model import Principal
+from command_center.auth.sockets import while_credential_lasts
 from command_center.db.session import UNAVAILABLE
-from command_center.errors import Unauthenticated
+from command_center.errors import DomainError, Forbidden
 from command_center.realtime import repository
 from command_center.realtime.frames import PREBUILT
 from command_center.realtime.hub import Hub, Outgoing, Send, Subscriber
@@ -34,15 +36,11 @@ REPLAY_BATCH = 500
 @router.websocket("/ws")
 async def events_socket(websocket: WebSocket) -> None:
     try:
-        token = bearer_token(
-            websocket.headers.get("authorization"), websocket.query_params.get("token")
-        )
-        if token is None:
-            raise Unauthenticated("a bearer token is required")
-        principal = tokens.verify(token, key=websocket.app.state.signing_key)
-    except Unauthenticated as exc:
+        principal = await resolve(websocket)
+    except DomainError as exc:
         await websocket.accept()
-        await websocket.close(code=4401, reason=exc.message)
+        code = 4403 if isinstance(exc, Forbidden) else 4401
+        await websocket.close(code=code, reason=exc.message)
         return
     after_text = websocket.query_params.get("after")
     if after_text is not None and not (after_text.isdigit() and len(after_text) < 19):
@@ -53,8 +51,9 @@ async def events_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     subscriber = hub.subscribe(principal)
     try:
-        last_sent = await _replay(websocket, principal, int(after_text)) if after_text else 0
-        await _stream(websocket, hub, subscriber, last_sent)
+        await while_credential_lasts(
+            websocket, principal, _converse(websocket, hub, subscriber, principal, after_text)
+        )
     except WebSocketDisconnect:
         pass
     except UNAVAILABLE:  # the replay could not read the log; the client comes back later
@@ -62,6 +61,17 @@ async def events_socket(websocket: WebSocket) -> None:
             await websocket.close(code=1013, reason="the event log is unavailable; reconnect")
     finally:
         hub.unsubscribe(subscriber)
+
+
+async def _converse(
+    websocket: WebSocket,
+    hub: Hub,
+    subscriber: Subscriber,
+    principal: Principal,
+    after_text: str | None,
+) -> None:
+    last_sent = await _replay(websocket, principal, int(after_text)) if after_text else 0
+    await _stream(websocket, hub, subscriber, last_sent)
 
 
 async def _replay(websocket: WebSocket, principal: Principal, after_id: int) -> int:

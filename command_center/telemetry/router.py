@@ -26,6 +26,7 @@ from fastapi import APIRouter, Path, Request, WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
 
 from command_center.auth.model import DEVICE_ID_PATTERN, Principal, Role
+from command_center.auth.sockets import while_credential_lasts
 from command_center.errors import DomainError, Forbidden, InvalidInput
 from command_center.telemetry import service
 from command_center.telemetry.dependencies import AnyPrincipal, socket_principal
@@ -104,19 +105,22 @@ async def register_device(
 @router.websocket("/ws/telemetry")
 async def telemetry_socket(websocket: WebSocket) -> None:
     try:
-        principal = socket_principal(websocket)
+        principal = await socket_principal(websocket)
     except DomainError as exc:
         await websocket.accept()
-        await websocket.close(code=4401, reason=exc.message)
+        code = 4403 if isinstance(exc, Forbidden) else 4401
+        await websocket.close(code=code, reason=exc.message)
         return
     await websocket.accept()
     try:
         if principal.role is Role.DEVICE:
-            await _receive_reports(websocket, principal)
+            work = _receive_reports(websocket, principal)
         elif principal.role in service.WATCHERS:
-            await _send_positions(websocket, principal)
+            work = _send_positions(websocket, principal)
         else:
             await websocket.close(code=4403, reason="this token can neither report nor watch")
+            return
+        await while_credential_lasts(websocket, principal, work)
     except WebSocketDisconnect:
         pass
 

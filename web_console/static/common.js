@@ -1,4 +1,5 @@
-/* Shared by every console page: configuration, the token from the URL, the JSON API,
+/* Shared by every console page: configuration, the signed-in session (or a kiosk's token
+   kept in a cookie; a token in the URL still works for scripts), the JSON API,
    live events with resume, GCJ-02 display shift, formatting. No outside host is used. */
 "use strict";
 
@@ -6,6 +7,8 @@ const CC = (() => {
   const config = JSON.parse(document.getElementById("page-config").textContent);
   const params = new URLSearchParams(location.search);
   const token = params.get("token") || "";
+  /* Sent back on every request that changes something (the cookie alone is refused). */
+  const csrf = config.csrf || "";
   const words = config.i18n || {};
   const t = (key) => (key in words ? words[key] : key);
 
@@ -19,6 +22,7 @@ const CC = (() => {
   function authHeaders(extra) {
     const headers = Object.assign({}, extra || {});
     if (token) headers.Authorization = "Bearer " + token;
+    else if (csrf) headers["X-CSRF-Token"] = csrf;
     return headers;
   }
 
@@ -31,6 +35,7 @@ const CC = (() => {
     }
     if (options.signal) init.signal = options.signal;
     const response = await fetch(path, init);
+    if (response.status === 401 && !token) signInAgain();
     const type = response.headers.get("content-type") || "";
     const data = type.includes("json") ? await response.json() : await response.text();
     if (!response.ok) {
@@ -60,7 +65,7 @@ const CC = (() => {
     let last = null;
     let delay = 500;
     function open() {
-      const query = { token };
+      const query = token ? { token } : {};
       if (last !== null) query.after = String(last);
       const socket = new WebSocket(socketUrl("/ws", query));
       socket.onopen = () => {
@@ -74,8 +79,9 @@ const CC = (() => {
         onEvent(event);
       };
       socket.onclose = (closed) => {
-        if (closed.code === 4401) {
+        if (closed.code === 4401 || closed.code === 4403) {
           onStatus("offline");
+          if (!token && closed.code === 4401) signInAgain();
           return;
         }
         onStatus("reconnecting");
@@ -90,7 +96,7 @@ const CC = (() => {
   function telemetry(onMessage) {
     let delay = 1000;
     function open() {
-      const socket = new WebSocket(socketUrl("/ws/telemetry", { token }));
+      const socket = new WebSocket(socketUrl("/ws/telemetry", token ? { token } : {}));
       socket.onopen = () => (delay = 1000);
       socket.onmessage = (message) => onMessage(JSON.parse(message.data));
       socket.onclose = (closed) => {
@@ -100,6 +106,16 @@ const CC = (() => {
       };
     }
     open();
+  }
+
+  /* The session ended (signed out elsewhere, idle, disabled): back to the sign-in page. */
+  function signInAgain() {
+    location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
+  }
+
+  async function signOut() {
+    await fetch("/auth/logout", { method: "POST", headers: authHeaders() });
+    location.assign("/login");
   }
 
   function showStatus(status) {
@@ -271,7 +287,7 @@ const CC = (() => {
   scopeLabel();
 
   return {
-    config, token, t, api, imageUrl, ApiError, liveEvents, telemetry, showStatus, GCJ, toMap, fromMap,
+    config, token, t, api, imageUrl, signOut, ApiError, liveEvents, telemetry, showStatus, GCJ, toMap, fromMap,
     when, clock, countdown, duration, distance, stateName, eventName, h, debounce, throttle, flash,
   };
 })();
