@@ -100,14 +100,19 @@ def _location(answer: httpx.Response) -> httpx.URL:
 
 
 async def callback_url(
-    client: httpx.AsyncClient, start: httpx.Response, *, login: str, password: str
+    client: httpx.AsyncClient, start: httpx.Response | str, *, login: str, password: str
 ) -> httpx.URL:
     """What a person's browser does at the portal: follow our redirect to the issuer,
     fill in its sign-in page (unless the portal's session already knows the person:
     single sign-on), and follow it until it is sent back to our callback; that URL
-    (code, state, iss), not yet requested. `start` is our answer to GET /auth/sso/login."""
-    assert start.status_code == 302, start.text
-    answer, signed_in = start, False
+    (code, state, iss), not yet requested. `start` is our answer to GET /auth/sso/login,
+    or the authorization URL itself."""
+    signed_in = False
+    if isinstance(start, str):
+        answer = await client.get(start)
+    else:
+        assert start.status_code == 302, start.text
+        answer = start
     for _ in range(10):
         assert answer.is_redirect, answer.text
         target = _location(answer)

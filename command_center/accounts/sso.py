@@ -64,6 +64,7 @@ class Transaction:
 class Started:
     url: str
     cookie: str  # the signed transaction, for TRANSACTION_COOKIE
+    transaction: Transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +124,7 @@ class OidcClient:
             code_verifier=created["code_verifier"],
             next_path=next_path,
         )
-        return Started(url=created["url"], cookie=self._seal(transaction))
+        return Started(url=created["url"], cookie=self._seal(transaction), transaction=transaction)
 
     async def finish(self, *, cookie: str | None, query: dict[str, str]) -> Verified:
         """Check the callback's state against the transaction cookie, exchange the code
@@ -146,19 +147,19 @@ class OidcClient:
         if not code:
             raise SignOnFailed("no_code", "the identity platform sent no code", 400)
         await self._metadata()
-        token = await self._exchange(code, transaction)
-        claims = await self._verify(token, transaction)
+        token = await self.exchange(code=code, code_verifier=transaction.code_verifier)
+        claims = await self.verify_id_token(token, nonce=transaction.nonce)
         userinfo: dict[str, Any] = {}
         if self.account_claim not in claims:
             userinfo = await self._userinfo(token, subject=str(claims["sub"]))
         return Verified(claims=claims, userinfo_claims=userinfo, next_path=transaction.next_path)
 
-    async def _exchange(self, code: str, transaction: Transaction) -> dict[str, Any]:
+    async def exchange(self, *, code: str, code_verifier: str) -> dict[str, Any]:
+        """The token endpoint's answer for a code (with the PKCE verifier): SignOnFailed
+        `code_refused` when the issuer refuses it (used before, expired, another's)."""
         try:
             token: dict[str, Any] = await self._app.fetch_access_token(
-                redirect_uri=self.redirect_uri,
-                code=code,
-                code_verifier=transaction.code_verifier,
+                redirect_uri=self.redirect_uri, code=code, code_verifier=code_verifier
             )
         except OAuthError as exc:
             # invalid_grant: the code was used before, expired, or issued to someone else
@@ -172,14 +173,17 @@ class OidcClient:
             raise SignOnFailed("no_id_token", "the identity platform sent no ID token")
         return token
 
-    async def _verify(self, token: dict[str, Any], transaction: Transaction) -> dict[str, Any]:
+    async def verify_id_token(self, token: dict[str, Any], *, nonce: str) -> dict[str, Any]:
+        """The ID token's claims once its signature (the issuer's JWKS, refetched once for
+        an unknown key id), iss, aud, exp, iat, nonce and at_hash check out; SignOnFailed
+        `id_token_invalid` otherwise."""
         options = {
             "iss": {"essential": True, "value": self.issuer},
             "aud": {"essential": True, "value": self.client_id},
         }
         try:
             claims = await self._app.parse_id_token(
-                token, nonce=transaction.nonce, claims_options=options, leeway=LEEWAY_SECONDS
+                token, nonce=nonce, claims_options=options, leeway=LEEWAY_SECONDS
             )
         except JoseError as exc:
             raise SignOnFailed(

@@ -1,7 +1,7 @@
 """Single sign-on, the account side: the verified claims of the issuer name an account
 (OIDC_ACCOUNT_CLAIM against OIDC_ACCOUNT_FIELD), which must exist and be active, and
 whose role, if it needs two factors, must have had them at the issuer (`amr`). Then a
-session starts through the accounts service (`account.signed_in`, method `sso`).
+session starts through the accounts service (`account.signed_in`, method `oidc`).
 
 Every refusal is an `account.sso_refused` event (reason, the account when known,
 address, user agent; never a token or the claim's value). `sign_on` returns its refusal
@@ -83,7 +83,7 @@ async def sign_on(
     else:
         assert user is not None
         cookie, csrf = await service.start_session(
-            session=session, user=user, client=client, now=now, policy=policy, method="sso"
+            session=session, user=user, client=client, now=now, policy=policy, method="oidc"
         )
         return SignedOn(cookie, csrf, user, verified.next_path, created)
     await record_refusal(session, failed, client, user)

@@ -162,7 +162,7 @@ async def test_a_sign_on_lands_on_the_console_signed_in_as_the_mapped_account(
     assert desk.status_code == 200 and "login-form" not in desk.text
     signed_in = await events_of(browser, database, "account.signed_in")
     methods = [event["method"] for event in signed_in]
-    assert methods == ["sso"]
+    assert methods == ["oidc"]
 
 
 @pytest.mark.parametrize(
