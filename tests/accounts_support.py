@@ -6,6 +6,7 @@ import itertools
 import secrets
 
 import httpx
+import pyotp
 from sqlalchemy import text
 
 from command_center.accounts import service
@@ -65,3 +66,13 @@ async def forget_failures(database: Database) -> None:
     test's failures never lock the address for the next."""
     async with database.transaction() as session:
         await session.execute(text("DELETE FROM login_failures"))
+
+
+async def sign_in_admin(
+    client: httpx.AsyncClient, database: Database, settings: Settings, role: Role
+) -> tuple[str, str]:
+    """A new administrator account of `role` signed in with its second factor: (login, CSRF)."""
+    login, password, created = await make_user(database, settings, role)
+    assert created.otpauth_uri
+    code = pyotp.TOTP(pyotp.parse_uri(created.otpauth_uri).secret).now()
+    return login, await sign_in(client, login, password, totp=code)

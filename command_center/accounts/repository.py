@@ -122,6 +122,27 @@ async def role_names(session: AsyncSession) -> set[str]:
     return set((await session.execute(text("SELECT name FROM roles"))).scalars())
 
 
+async def replace_recovery_codes(session: AsyncSession, user_id: int, hashes: list[str]) -> None:
+    await session.execute(text("DELETE FROM recovery_codes WHERE user_id = :u"), {"u": user_id})
+    for code_hash in hashes:
+        await session.execute(
+            text("INSERT INTO recovery_codes (user_id, code_hash) VALUES (:u, :h)"),
+            {"u": user_id, "h": code_hash},
+        )
+
+
+async def use_recovery_code(session: AsyncSession, user_id: int, code_hash: str) -> bool:
+    """Mark an unused recovery code used; whether there was one."""
+    used = await session.execute(
+        text(
+            "UPDATE recovery_codes SET used_at = now() "
+            "WHERE user_id = :u AND code_hash = :h AND used_at IS NULL RETURNING 1"
+        ),
+        {"u": user_id, "h": code_hash},
+    )
+    return used.scalar_one_or_none() is not None
+
+
 # --- sessions ----------------------------------------------------------------------------
 
 

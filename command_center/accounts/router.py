@@ -1,5 +1,6 @@
-"""`/auth/…` (sign in and out, who am I, change the password) and `/api/v1/tokens`
-(personal access tokens: create, list, revoke)."""
+"""`/auth/…` (sign in and out, who am I, change the password), `/api/v1/tokens`
+(personal access tokens: create, list, revoke) and `/api/v1/users` (accounts, as the
+three administrator duties allow: accounts/users.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from command_center.accounts import service
+from command_center.accounts import service, users
 from command_center.accounts.schemas import (
+    AccountCreated,
+    AccountIn,
+    AccountOut,
+    AccountPatch,
     LoginIn,
     LoginOut,
     MeOut,
@@ -28,7 +33,8 @@ from command_center.accounts.signin import (
     sign_in,
 )
 from command_center.auth.dependencies import SESSION_COOKIE, CurrentPrincipal
-from command_center.errors import Forbidden
+from command_center.auth.model import Role
+from command_center.errors import Forbidden, InvalidInput
 
 router = APIRouter(tags=["accounts"])
 
@@ -146,3 +152,56 @@ async def revoke_token(token_id: str, request: Request, by: CurrentPrincipal) ->
         )
     await request.app.state.revocations.announce()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/api/v1/users", response_model=list[AccountOut])
+async def list_users(request: Request, by: CurrentPrincipal) -> list[AccountOut]:
+    """Every account (admin, security_admin); phones masked."""
+    async with request.app.state.database.sessions() as session:
+        rows = await users.listing(session=session, by=by)
+    return [AccountOut.of(row) for row in rows]
+
+
+@router.post("/api/v1/users", response_model=AccountCreated, status_code=201)
+async def create_user(body: AccountIn, request: Request, by: CurrentPrincipal) -> AccountCreated:
+    """A new account of a working role (admin); its first password is in this answer only
+    and must be changed at the first sign-in."""
+    try:
+        role = Role(body.role)
+    except ValueError:
+        raise InvalidInput(f"unknown role {body.role}") from None
+    async with request.app.state.database.transaction() as session:
+        made = await users.create(
+            session=session,
+            by=by,
+            policy=policy_of(request),
+            client=client_of(request),
+            login=body.login,
+            role=role,
+            name=body.name,
+            squad=body.squad,
+            jurisdiction=body.jurisdiction,
+            officer_number=body.officer_number,
+            phone=body.phone,
+            department=body.department,
+        )
+    return AccountCreated(**AccountOut.of(made.user).model_dump(), password=made.password)
+
+
+@router.patch("/api/v1/users/{login}", response_model=AccountOut)
+async def change_user(
+    login: str, body: AccountPatch, request: Request, by: CurrentPrincipal
+) -> AccountOut:
+    """Edit details (admin), role and scope (security_admin), or `{"active": false}`;
+    a role, scope or disabling ends the account's sessions, tokens and websockets."""
+    async with request.app.state.database.transaction() as session:
+        user, ended = await users.change(
+            session=session,
+            by=by,
+            login=login[:64],
+            changes=body.changes(),
+            client=client_of(request),
+        )
+    if ended:
+        await request.app.state.revocations.announce()
+    return AccountOut.of(user)

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from command_center.accounts.repository import TokenRow, UserRow
+from command_center.privacy import mask_phone
 
 
 class LoginIn(BaseModel):
@@ -87,3 +88,67 @@ class TokenOut(BaseModel):
 
 class TokenCreated(TokenOut):
     token: str = Field(description="The token itself; shown only in this answer.")
+
+
+class AccountIn(BaseModel):
+    login: str = Field(min_length=2, max_length=64)
+    role: str = Field(max_length=40)
+    name: str = Field(default="", max_length=100)
+    squad: str | None = Field(default=None, max_length=40)
+    jurisdiction: str | None = Field(default=None, max_length=40)
+    officer_number: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(default=None, max_length=30)
+    department: str = Field(default="", max_length=100)
+
+
+class AccountPatch(BaseModel):
+    """Only the fields sent are changed; `null` clears squad or jurisdiction."""
+
+    name: str | None = Field(default=None, max_length=100)
+    officer_number: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(default=None, max_length=30)
+    department: str | None = Field(default=None, max_length=100)
+    role: str | None = Field(default=None, max_length=40)
+    squad: str | None = Field(default=None, max_length=40)
+    jurisdiction: str | None = Field(default=None, max_length=40)
+    active: bool | None = None
+
+    def changes(self) -> dict[str, object]:
+        renamed = {"name": "full_name"}
+        return {renamed.get(key, key): getattr(self, key) for key in self.model_fields_set}
+
+
+class AccountOut(BaseModel):
+    id: int
+    login: str
+    name: str
+    officer_number: str | None
+    phone: str | None = Field(description="Masked: 138****8000.")
+    department: str
+    role: str
+    squad: str | None
+    jurisdiction: str | None
+    active: bool
+    password_change_required: bool
+    second_factor: bool
+
+    @classmethod
+    def of(cls, user: UserRow) -> AccountOut:
+        return cls(
+            id=user.id,
+            login=user.login,
+            name=user.full_name,
+            officer_number=user.officer_number,
+            phone=mask_phone(user.phone),
+            department=user.department,
+            role=user.role,
+            squad=user.squad_code,
+            jurisdiction=user.jurisdiction_code,
+            active=user.active,
+            password_change_required=user.password_change_required,
+            second_factor=user.totp_secret is not None,
+        )
+
+
+class AccountCreated(AccountOut):
+    password: str = Field(description="The first password; shown only in this answer.")

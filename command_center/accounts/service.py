@@ -174,7 +174,7 @@ async def create_user(
                 totp_secret=secret,
             )
     except IntegrityError as exc:
-        raise _integrity(exc) from None
+        raise integrity_error(exc) from None
     codes = await _new_recovery_codes(session, user_id) if secret else ()
     await _record(
         session,
@@ -195,7 +195,7 @@ async def create_user(
     return Created(user_id, uri, codes)
 
 
-def _integrity(exc: IntegrityError) -> Exception:
+def integrity_error(exc: IntegrityError) -> Exception:
     text = str(exc.orig)
     if "users_login" in text:
         return Conflict("this login is taken")
@@ -215,15 +215,8 @@ def _check_password(password: str, login: str, policy: AccountPolicy) -> None:
 
 
 async def _new_recovery_codes(session: AsyncSession, user_id: int) -> tuple[str, ...]:
-    from sqlalchemy import text
-
     codes = tuple(f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODES))
-    await session.execute(text("DELETE FROM recovery_codes WHERE user_id = :u"), {"u": user_id})
-    for code in codes:
-        await session.execute(
-            text("INSERT INTO recovery_codes (user_id, code_hash) VALUES (:u, :h)"),
-            {"u": user_id, "h": hash_secret(code)},
-        )
+    await repository.replace_recovery_codes(session, user_id, [hash_secret(c) for c in codes])
     return codes
 
 
@@ -266,6 +259,19 @@ async def reset_password(
     await repository.end_sessions_of(session, user.id, "password reset")
     await _record(session, "password_reset", client, user=user.id, login=user.login, by=_actor(by))
     return password
+
+
+async def record_change(
+    session: AsyncSession, client: Client, *, user: UserRow, by: Principal, **details: Any
+) -> None:
+    """`account.role_changed` when a role or scope changed, else `account.user_changed`
+    (the changed field names, never their personal values)."""
+    kind = "role_changed" if details.get("role") else "user_changed"
+    await _record(session, kind, client, user=user.id, login=user.login, by=_actor(by), **details)
+
+
+def new_password() -> str:
+    return _random_password()
 
 
 def _random_password() -> str:
@@ -364,19 +370,10 @@ async def _failed(
 async def _second_factor(session: AsyncSession, user: UserRow, code: str) -> bool:
     """A current TOTP code (RFC 6238, one step of clock skew either way) or an unused
     recovery code, which is used up."""
-    from sqlalchemy import text
-
     assert user.totp_secret
     if code.isdigit() and pyotp.TOTP(user.totp_secret).verify(code, valid_window=1):
         return True
-    used = await session.execute(
-        text(
-            "UPDATE recovery_codes SET used_at = now() "
-            "WHERE user_id = :u AND code_hash = :h AND used_at IS NULL RETURNING 1"
-        ),
-        {"u": user.id, "h": hash_secret(code)},
-    )
-    return used.scalar_one_or_none() is not None
+    return await repository.use_recovery_code(session, user.id, hash_secret(code))
 
 
 async def start_session(

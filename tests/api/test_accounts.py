@@ -12,11 +12,14 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import jwt
+import pyotp
 import pytest
+from sqlalchemy import text
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from command_center.accounts import service
+from command_center.audit import service as audit
 from command_center.auth import tokens
 from command_center.auth.model import Role
 from command_center.db.session import Database
@@ -268,3 +271,55 @@ async def test_a_token_of_the_previous_release_is_refused_unless_allowed(
     old = jwt.encode(claims, live_server.settings.signing_key(), algorithm="HS256")
     answer = await client.get("/auth/me", headers={"Authorization": f"Bearer {old}"})
     assert answer.status_code == 401 and "previous release" in answer.json()["detail"]
+
+
+async def test_an_administrator_signs_in_with_a_second_factor_and_a_code_works_once(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    login, password, created = await make_user(database, settings, Role.AUDITOR)
+    assert created.otpauth_uri and len(created.recovery_codes) == 8
+    credentials = {"username": login, "password": password}
+    asked = await client.post("/auth/login", json=credentials)
+    assert asked.status_code == 401 and asked.json()["totp_required"] is True
+    wrong = await client.post("/auth/login", json={**credentials, "totp": "000000"})
+    assert wrong.status_code == 401 and wrong.json()["detail"] == "wrong login name or password"
+    secret = pyotp.parse_uri(created.otpauth_uri).secret
+    right = await client.post("/auth/login", json={**credentials, "totp": pyotp.TOTP(secret).now()})
+    assert right.status_code == 200 and right.json()["user"]["role"] == "auditor"
+    code = created.recovery_codes[0]
+    assert (await client.post("/auth/login", json={**credentials, "totp": code})).status_code == 200
+    used = await client.post("/auth/login", json={**credentials, "totp": code})
+    assert used.status_code == 401
+
+
+async def test_sign_ins_and_revocations_are_in_the_intact_audit_chain(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    login, password, _ = await make_user(database, settings)
+    await client.post("/auth/login", json={"username": login, "password": "Wrong-pass-1"})
+    csrf = await sign_in(client, login, password)
+    await client.post("/auth/logout", headers={"X-CSRF-Token": csrf})
+    query = text(
+        "SELECT type, data FROM events WHERE type LIKE 'account.%' "
+        "AND (data->>'login' = :l OR data->>'user' = "
+        "(SELECT CAST(id AS text) FROM users WHERE login = :l)) ORDER BY id"
+    )
+    deadline = time.monotonic() + 5  # the relay moves the outbox into the log
+    while True:
+        async with database.sessions() as session:
+            rows = (await session.execute(query, {"l": login})).all()
+            verification = await audit.verify(session=session)
+        if len(rows) >= 4 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    types = [row.type for row in rows]
+    assert types == [
+        "account.user_created",
+        "account.sign_in_failed",
+        "account.signed_in",
+        "account.signed_out",
+    ]
+    for row in rows:
+        assert "Wrong-pass-1" not in str(row.data) and password not in str(row.data)
+    assert rows[1].data["address"] == "127.0.0.1" and "python-httpx" in rows[1].data["user_agent"]
+    assert verification.intact

@@ -110,10 +110,15 @@ const CC = (() => {
 
   /* The session ended (signed out elsewhere, idle, disabled): back to the sign-in page. */
   function signInAgain() {
-    location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
+    if (leaving) return;
+    leaving = true;
+    const next = encodeURIComponent(location.pathname + location.search).replace(/%2F/g, "/");
+    location.assign("/login?next=" + next);
   }
 
+  let leaving = false;
   async function signOut() {
+    leaving = true;
     await fetch("/auth/logout", { method: "POST", headers: authHeaders() });
     location.assign("/login");
   }
@@ -284,6 +289,8 @@ const CC = (() => {
   }
 
   wireLanguageSwitch();
+  const signOutButton = document.getElementById("sign-out");
+  if (signOutButton) signOutButton.addEventListener("click", signOut);
   scopeLabel();
 
   return {
