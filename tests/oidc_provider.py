@@ -9,12 +9,15 @@ import secrets
 import shutil
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.conftest import LiveServer, _test_settings, free_port, start_server
 
 FOLDER = Path(__file__).resolve().parent / "oidc"
 START_SECONDS = 20
@@ -93,6 +96,37 @@ def start_provider(
         time.sleep(0.1)
     provider.stop()
     raise RuntimeError(f"the OpenID provider did not start: {log_path.read_text()[-2000:]}")
+
+
+@contextmanager
+def sso_servers(
+    tmp: Path, users: Sequence[IdpUser], *extras: dict[str, Any]
+) -> Iterator[tuple[OidcProvider, list[LiveServer]]]:
+    """A provider and, per `extras` (settings beyond the test defaults), a live
+    command-center server configured for single sign-on at it; all stopped after."""
+    ports = [free_port() for _ in extras]
+    provider = start_provider(
+        tmp,
+        port=free_port(),
+        redirect_uris=[f"http://127.0.0.1:{port}/auth/sso/callback" for port in ports],
+        users=users,
+    )
+    servers: list[LiveServer] = []
+    try:
+        for port, extra in zip(ports, extras, strict=True):
+            settings = _test_settings(
+                public_base_url=f"http://127.0.0.1:{port}",
+                oidc_issuer=provider.issuer,
+                oidc_client_id=provider.client_id,
+                oidc_client_secret=provider.client_secret,
+                **extra,
+            )
+            servers.append(start_server(settings, port=port))
+        yield provider, servers
+    finally:
+        for server in servers:
+            server.stop()
+        provider.stop()
 
 
 def _location(answer: httpx.Response) -> httpx.URL:

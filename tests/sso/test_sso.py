@@ -21,13 +21,13 @@ from command_center.auth.model import Role
 from command_center.db.session import Database
 from command_center.settings import Settings
 from tests.accounts_support import make_user, new_login
-from tests.conftest import LiveServer, _test_settings, free_port, start_server
+from tests.conftest import LiveServer, _test_settings, free_port
 from tests.oidc_provider import (
     IdpUser,
     OidcProvider,
     callback_url,
     sign_on_at_provider,
-    start_provider,
+    sso_servers,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -51,33 +51,9 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    ports = (free_port(), free_port())
-    provider = start_provider(
-        tmp_path_factory.mktemp("oidc"),
-        port=free_port(),
-        redirect_uris=[f"http://127.0.0.1:{port}/auth/sso/callback" for port in ports],
-        users=USERS,
-    )
-
-    def settings_of(port: int, **extra: Any) -> Settings:
-        return _test_settings(
-            public_base_url=f"http://127.0.0.1:{port}",
-            oidc_issuer=provider.issuer,
-            oidc_client_id=provider.client_id,
-            oidc_client_secret=provider.client_secret,
-            **extra,
-        )
-
-    servers: list[LiveServer] = []
-    try:
-        servers.append(start_server(settings_of(ports[0]), port=ports[0]))
-        creating = settings_of(ports[1], oidc_create_accounts=True)
-        servers.append(start_server(creating, port=ports[1]))
+    tmp = tmp_path_factory.mktemp("oidc")
+    with sso_servers(tmp, USERS, {}, {"oidc_create_accounts": True}) as (provider, servers):
         yield World(servers[0], servers[1], provider)
-    finally:
-        for server in servers:
-            server.stop()
-        provider.stop()
 
 
 @pytest.fixture(scope="module")
