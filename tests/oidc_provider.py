@@ -52,10 +52,17 @@ class OidcProvider:
 
 
 def start_provider(
-    tmp: Path, *, port: int, redirect_uris: Sequence[str], users: Sequence[IdpUser]
+    tmp: Path,
+    *,
+    port: int,
+    redirect_uris: Sequence[str],
+    users: Sequence[IdpUser],
+    userinfo_only: bool = False,
 ) -> OidcProvider:
     """A running provider with one confidential client (PKCE required) for
-    `redirect_uris`; raises RuntimeError (with its output) when it does not start."""
+    `redirect_uris`; `userinfo_only`: the profile claims (officer_number) only in
+    UserInfo, as OpenID Connect Core's strict reading has it. RuntimeError (with its
+    output) when it does not start."""
     node = shutil.which("node")
     if node is None or not (FOLDER / "node_modules" / "oidc-provider").is_dir():
         raise RuntimeError("node or tests/oidc/node_modules missing: run scripts/test")
@@ -65,6 +72,7 @@ def start_provider(
         "client_id": client_id,
         "client_secret": client_secret,
         "redirect_uris": list(redirect_uris),
+        "userinfo_only": userinfo_only,
         "users": [
             {
                 "sub": u.sub,

@@ -4,7 +4,8 @@
 //   node provider.mjs CONFIG.json
 //
 // CONFIG: {"port", "client_id", "client_secret", "redirect_uris": [...],
-//          "users": [{"sub", "login", "password", "claims": {...}, "amr": [...]}]}
+//          "users": [{"sub", "login", "password", "claims": {...}, "amr": [...]}],
+//          "userinfo_only": false}   (true: profile claims in UserInfo, not the ID token)
 //
 // What is ours here is only what every deployment of oidc-provider writes itself: the
 // account store (findAccount), the sign-in page of its interaction (login + password,
@@ -39,9 +40,9 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true },  // S256 only, the library's default method list
   // The portal's claims: amr (how it authenticated the person, RFC 8176) with openid, the
   // officer number (执法证号) with profile; into the ID token itself, as Keycloak's mappers
-  // and most provincial platforms do (conformIdTokenClaims off).
+  // and most provincial platforms do (conformIdTokenClaims off, unless userinfo_only).
   claims: { openid: ['sub', 'amr'], profile: ['name', 'officer_number', 'preferred_username'] },
-  conformIdTokenClaims: false,
+  conformIdTokenClaims: Boolean(config.userinfo_only),
   features: { devInteractions: { enabled: false } },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, sub) {

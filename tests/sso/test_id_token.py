@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 import httpx
 import pytest
@@ -129,3 +130,32 @@ async def test_an_issuer_whose_discovery_names_another_is_refused(provider: Oidc
     with pytest.raises(sso.SignOnFailed) as raised:
         await client.start(next_path="/console")
     assert raised.value.reason == "issuer_mismatch" and raised.value.status == 503
+
+
+async def test_a_claim_kept_out_of_the_id_token_is_read_from_userinfo(
+    tmp_path: Path,
+) -> None:
+    """A platform that releases officer_number in UserInfo only: the whole callback
+    (state, iss, code, ID token) goes through and the claim comes from UserInfo."""
+    strict = start_provider(
+        tmp_path,
+        port=free_port(),
+        redirect_uris=[f"{REDIRECT_BASE}/auth/sso/callback"],
+        users=[PERSON],
+        userinfo_only=True,
+    )
+    try:
+        client = sso.OidcClient(settings_for(strict))
+        started = await client.start(next_path="/console/wall")
+        async with httpx.AsyncClient(timeout=15) as browser:
+            back = await callback_url(
+                browser, started.url, login=PERSON.login, password=PERSON.password
+            )
+        query = dict(parse_qsl(back.query.decode()))
+        verified = await client.finish(cookie=started.cookie, query=query)
+    finally:
+        strict.stop()
+    assert "officer_number" not in verified.claims
+    assert verified.userinfo_claims["officer_number"] == "SSO-33110007"
+    assert verified.userinfo_claims["sub"] == verified.claims["sub"]
+    assert verified.next_path == "/console/wall"
