@@ -18,8 +18,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from command_center import errors, gcpolicy
+from command_center.accounts import sso
 from command_center.accounts.revocations import Revocations, revocation_channel
 from command_center.accounts.router import router as accounts_router
+from command_center.accounts.sso_router import router as sso_router
 from command_center.bodylimit import BodyLimit
 from command_center.clues.router import router as clues_router
 from command_center.console.router import router as console_router
@@ -254,9 +256,11 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
     )
     app.state.signing_key = signing_key
     app.state.ice_servers = ice_servers(settings)
+    app.state.sso = sso.client_of(settings)  # None while OIDC_ISSUER is unset
     _install_error_handlers(app)
     for router in (
         accounts_router,
+        sso_router,
         open311_router,
         clues_router,
         residents_router,

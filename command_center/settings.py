@@ -155,6 +155,57 @@ class Settings(BaseSettings):
         description="How often each process re-reads revoked tokens, ended sessions and "
         "disabled accounts from PostgreSQL (Redis, when set, tells it sooner).",
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Single sign-on: the OpenID Connect issuer (the provincial identity "
+        "platform, Keycloak, ...); its /.well-known/openid-configuration is read. Unset: "
+        "no single sign-on. https:// unless the host is loopback.",
+    )
+    oidc_client_id: str = Field(
+        default="", description="Single sign-on: this service's client id at the issuer."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description="Single sign-on: the client secret (client_secret_basic); unset for a "
+        "public client, which PKCE alone protects.",
+    )
+    oidc_account_claim: str = Field(
+        default="officer_number",
+        min_length=1,
+        max_length=100,
+        description="Single sign-on: the ID-token claim (UserInfo when the token lacks it) "
+        "whose value names the account, e.g. officer_number (执法证号) or preferred_username.",
+    )
+    oidc_account_field: Literal["officer_number", "login"] = Field(
+        default="officer_number",
+        description="Single sign-on: the account field that the claim's value must equal.",
+    )
+    oidc_scopes: Annotated[list[str], NoDecode] = Field(
+        default=["openid", "profile"],
+        description="Single sign-on: scopes asked for (comma- or space-separated; openid "
+        "is always among them).",
+    )
+    oidc_create_accounts: bool = Field(
+        default=False,
+        description="Single sign-on: create an account (OIDC_CREATED_ROLE) for a claim value "
+        "that matches none. Off: only existing active accounts sign on.",
+    )
+    oidc_created_role: Literal["grid_worker", "operator", "supervisor"] = Field(
+        default="grid_worker",
+        description="Single sign-on: the role of an account created by a sign-on "
+        "(OIDC_CREATE_ACCOUNTS); an administrator widens it afterwards.",
+    )
+    oidc_created_jurisdiction: str | None = Field(
+        default=None,
+        description="Single sign-on: the jurisdiction code of an account created by a "
+        "sign-on; unset: none.",
+    )
+    oidc_second_factor_amr: Annotated[list[str], NoDecode] = Field(
+        default=["mfa", "otp", "hwk", "sc", "swk"],
+        description="Single sign-on: `amr` values (RFC 8176) of the ID token that show the "
+        "issuer checked a second factor; an account whose role needs two factors signs on "
+        "only with one of them (comma-separated).",
+    )
     media_dir: Path = Field(
         default=Path("var/media"),
         description="Directory for evidence files (photos, snapshots), stored by hash.",
@@ -338,7 +389,13 @@ class Settings(BaseSettings):
         "has not come within as long again (a dead or non-reading client).",
     )
 
-    @field_validator("ice_host_addresses", "ice_servers", "totp_required_roles", mode="before")
+    @field_validator(
+        "ice_host_addresses",
+        "ice_servers",
+        "totp_required_roles",
+        "oidc_second_factor_amr",
+        mode="before",
+    )
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -411,6 +468,34 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
         return value
+
+    @field_validator("oidc_scopes", mode="before")
+    @classmethod
+    def _scope_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.replace(",", " ").split()
+        if isinstance(value, list) and "openid" not in value:
+            value = ["openid", *value]
+        return value
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _issuer_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        parts = urlsplit(value)
+        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError("OIDC_ISSUER must be an https:// URL (http:// only on loopback)")
+        if parts.query or parts.fragment:
+            raise ValueError("OIDC_ISSUER has no query or fragment")
+        return value  # as given: the issuer of the discovery document must equal it
+
+    @model_validator(mode="after")
+    def _sso_needs_client(self) -> Settings:
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("OIDC_CLIENT_ID is required when OIDC_ISSUER is set")
+        return self
 
     @field_validator("secret_key")
     @classmethod

@@ -148,6 +148,24 @@ ensure_postgres() {
     "and /var/log/postgresql/postgresql-$CC_PG_VERSION-$CC_PG_CLUSTER.log"
 }
 
+# ensure_npm_deps DIR: the npm dependencies of DIR (its package-lock.json, exactly) in
+# DIR/node_modules, by `npm ci`; redone only when the lock file changed since (npm keeps a
+# copy of it as node_modules/.package-lock.json). Needs node and npm (ensure_packages
+# nodejs:node npm:npm). Used for the tests' OpenID provider (tests/oidc).
+ensure_npm_deps() {
+  local dir="${1:?usage: ensure_npm_deps DIR}"
+  [ -f "$dir/package-lock.json" ] || cc_die "$dir has no package-lock.json"
+  if [ -f "$dir/node_modules/.package-lock.json" ] \
+    && [ ! "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    cc_say "npm: $dir already installed"
+    return 0
+  fi
+  command -v npm >/dev/null 2>&1 || cc_die "npm not found; run ensure_packages npm:npm first"
+  cc_say "npm: installing $dir (npm ci)"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+    || cc_die "npm ci failed in $dir"
+}
+
 _cc_redis_ping() {
   [ "$(redis-cli -h "$CC_REDIS_HOST" -p "$CC_REDIS_PORT" ping 2>/dev/null)" = PONG ]
 }

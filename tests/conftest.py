@@ -146,8 +146,10 @@ class LiveServer:
         self.thread.join(timeout=15)
 
 
-def start_server(settings: Settings) -> LiveServer:
-    port = free_port()
+def start_server(settings: Settings, port: int | None = None) -> LiveServer:
+    """`port`: one chosen beforehand (its URL already in the settings, e.g. a redirect
+    URI registered at an identity provider); a free one otherwise."""
+    port = port or free_port()
     config = uvicorn.Config(
         create_app(settings),
         host="127.0.0.1",

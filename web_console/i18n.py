@@ -30,6 +30,10 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "token_invalid": ("令牌无效或已过期", "The token is invalid or has expired"),
     "sign_in": ("登录", "Sign in"),
     "sign_out": ("退出登录", "Sign out"),
+    "sign_on_portal": (
+        "使用省统一身份认证登录",
+        "Sign in with the provincial portal (统一身份认证)",
+    ),
     "login_name": ("登录名", "Login name"),
     "password": ("密码", "Password"),
     "totp_code": ("动态验证码（6 位）或恢复码", "One-time code (6 digits) or recovery code"),

@@ -133,8 +133,10 @@ def render_login(
     problem: str | None = None,
     username: str = "",
     totp: bool = False,
+    sso: bool = False,
 ) -> str:
-    """The sign-in page (its form posts to /login); `problem` names what went wrong."""
+    """The sign-in page (its form posts to /login); `problem` names what went wrong;
+    `sso`: offer single sign-on at the configured issuer (/auth/sso/login)."""
     return _env.get_template("login.html").render(
         t=translator(lang),
         lang=lang,
@@ -143,6 +145,7 @@ def render_login(
         next=next_path,
         username=username,
         totp=totp,
+        sso=sso,
         version=VERSION,
         config={"page": "login", "lang": lang, "i18n": {}, "zone": "UTC"},
     )

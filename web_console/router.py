@@ -169,7 +169,8 @@ async def report(request: Request, lang: LangQuery = None) -> Response:
 def _login_page(
     request: Request, lang: Lang, next_path: str, status: int = 200, **kwargs: Any
 ) -> HTMLResponse:
-    body = render_login(lang=lang, next_path=next_path, **kwargs)
+    sso = request.app.state.settings.oidc_issuer is not None
+    body = render_login(lang=lang, next_path=next_path, sso=sso, **kwargs)
     return HTMLResponse(body, status_code=status, headers=_headers(request))
 
 
