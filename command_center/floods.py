@@ -6,9 +6,9 @@ and everyone else is served as before.
 Callers with a valid token (staff, devices) are not counted: they are known and their
 tokens expire. Residents and partners (whose `api_key` travels in the body) are; set
 the limit above a partner's rate, or 0 to turn it off. Counting is per process (with
-N workers an address may make up to N × limit requests per second). Behind a reverse
-proxy the client address is the one uvicorn takes from X-Forwarded-For (its
-`--forwarded-allow-ips`, 127.0.0.1 by default).
+N workers an address may make up to N × limit requests per second). The client address
+is the TCP peer's, unless the peer is one of FORWARDED_ALLOW_IPS (a reverse proxy; none
+by default): then uvicorn takes it from X-Forwarded-For.
 """
 
 from __future__ import annotations
