@@ -53,6 +53,7 @@ from command_center.supervision.router import router as supervision_router
 from command_center.supervision.scheduler import Scheduler
 from command_center.telemetry.bus import LocalTelemetryBus, RedisTelemetryBus, TelemetryBus
 from command_center.telemetry.hub import TelemetryHub
+from command_center.telemetry.plausibility import Plausibility
 from command_center.telemetry.router import router as telemetry_router
 from command_center.video.lifecycle import StreamEvents, stream_lookup
 from command_center.video.router import router as video_router
@@ -242,6 +243,10 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         partner_default=settings.partner_default_rate,
     )
     app.state.signing_key = signing_key
+    app.state.plausibility = Plausibility.of(
+        area_margin_km=settings.position_area_margin_km,
+        max_speed_kmh=settings.position_max_speed_kmh,
+    )
     app.state.ice_servers = ice_servers(settings)
     _install_error_handlers(app)
     for router in (

@@ -221,6 +221,20 @@ class Settings(BaseSettings):
         "`10.0.0.0/8`); `*` trusts every peer. Empty (the default) trusts none: the client "
         "address is the TCP peer's, so that no caller can name itself to escape a limit.",
     )
+    position_area_margin_km: float = Field(
+        default=20.0,
+        ge=0,
+        le=1000,
+        description="A device position farther than this outside every jurisdiction is "
+        "recorded as suspect: never used for dispatch nor shown as live.",
+    )
+    position_max_speed_kmh: float = Field(
+        default=180.0,
+        gt=0,
+        le=2000,
+        description="A device position that could only be reached from its last believed "
+        "one faster than this is recorded as suspect (jumps under 500 m are GPS noise).",
+    )
 
     @field_validator("ice_host_addresses", "ice_servers", mode="before")
     @classmethod
