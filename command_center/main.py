@@ -39,6 +39,8 @@ from command_center.open311.intake import Limits
 from command_center.open311.router import router as open311_router
 from command_center.periodic import Periodic
 from command_center.positions.router import router as positions_router
+from command_center.publicview.model import PartnerView, PublicPolicy
+from command_center.publicview.router import router as moderation_router
 from command_center.ratelimit import Limit, MemoryRateLimiter, RedisRateLimiter
 from command_center.realtime.bus import Bus, LocalBus, RedisBus
 from command_center.realtime.hub import Hub
@@ -243,6 +245,11 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         partner_default=settings.partner_default_rate,
     )
     app.state.signing_key = signing_key
+    app.state.public_policy = PublicPolicy(
+        channels=frozenset(settings.open311_public_channels),
+        precision_m=settings.public_location_precision_m,
+        partner_view=PartnerView(settings.open311_partner_view),
+    )
     app.state.plausibility = Plausibility.of(
         area_margin_km=settings.position_area_margin_km,
         max_speed_kmh=settings.position_max_speed_kmh,
@@ -266,6 +273,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         exports_router,
         metrics_router,
         hotspots_router,
+        moderation_router,
     ):
         app.include_router(router)
     install_consoles(app)

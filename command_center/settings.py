@@ -235,8 +235,29 @@ class Settings(BaseSettings):
         description="A device position that could only be reached from its last believed "
         "one faster than this is recorded as suspect (jumps under 500 m are GPS noise).",
     )
+    open311_public_channels: Annotated[
+        list[Literal["open311", "miniprogram", "grid", "hotline", "iot", "video"]], NoDecode
+    ] = Field(
+        default=["open311", "miniprogram"],
+        description="Channels whose clues the anonymous Open311 list and detail show, "
+        "comma-separated: by default the residents' own (Open311 and the mini-program); "
+        "grid workers' reports, hotline tickets, sensors and cameras stay internal.",
+    )
+    public_location_precision_m: float = Field(
+        default=100.0,
+        ge=0,
+        le=10_000,
+        description="Positions shown to anonymous callers are snapped to a grid of about "
+        "this many metres (0: exact).",
+    )
+    open311_partner_view: Literal["public", "exact_positions", "full"] = Field(
+        default="public",
+        description="What a GET with a valid api_key sees: `public` the same as anyone; "
+        "`exact_positions` the public view with unrounded positions; `full` every channel, "
+        "descriptions as typed and exact positions.",
+    )
 
-    @field_validator("ice_host_addresses", "ice_servers", mode="before")
+    @field_validator("ice_host_addresses", "ice_servers", "open311_public_channels", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

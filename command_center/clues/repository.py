@@ -40,7 +40,7 @@ COLUMNS = """
     c.jurisdiction_path, c.department, c.state, c.squad_code, c.deadline, c.queue_reason,
     c.queue_reason_code, c.status_note, c.created_at, c.updated_at, m.name AS matter_name,
     m.legal_basis, j.name AS jurisdiction_name, c.duplicate_of, c.report_count,
-    c.closed_at, c.rating, c.address, c.reporter_phone,
+    c.closed_at, c.rating, c.address, c.reporter_phone, c.public_hidden, c.public_description,
     ARRAY(SELECT a.squad_code FROM assignments a
           WHERE a.clue_id = c.id AND a.state <> 'withdrawn' ORDER BY a.squad_code) AS assistants
 """

@@ -129,7 +129,11 @@ async def progress(
     state = request.app.state
     async with state.database.sessions() as session:
         return await service.progress(
-            session=session, code=code, secret=x_tracking_secret, zone=state.settings.zone
+            session=session,
+            code=code,
+            secret=x_tracking_secret,
+            zone=state.settings.zone,
+            audience=state.public_policy.anonymous(),
         )
 
 
@@ -179,7 +183,11 @@ async def track_page(code: Code, request: Request) -> HTMLResponse:
     state = request.app.state
     async with state.database.sessions() as session:
         body = await service.progress(
-            session=session, code=code, secret=None, zone=state.settings.zone
+            session=session,
+            code=code,
+            secret=None,
+            zone=state.settings.zone,
+            audience=state.public_policy.anonymous(),
         )
     return HTMLResponse(progress_page(body))
 

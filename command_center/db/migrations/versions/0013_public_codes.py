@@ -1,4 +1,5 @@
-"""What an outside probe found (issue 15): secret tracker ids, suspect positions.
+"""What an outside probe found (issue 15): secret tracker ids, suspect positions, the
+moderated public text of clues.
 
 - `devices.tracker_key_sha256`: the SHA-256 of the secret a member's phone sends as its
   OsmAnd `id`. Devices imported before this migration have none: their OsmAnd reports
@@ -7,6 +8,8 @@
   followed a pattern (phone-ld02-001), so they are not kept as secrets.
 - `telemetry.suspect`: why a point is not believed (outside the area, too fast); such
   points never move `device_positions`, which dispatch and the consoles read.
+- `clues.public_hidden`, `clues.public_description`: an operator's moderation of what the
+  public sees (publicview/); every clue starts unmoderated.
 
 Revision ID: 0013
 Revises: 0011
@@ -22,6 +25,8 @@ branch_labels = None
 depends_on = None
 
 UPGRADE = """
+ALTER TABLE clues ADD COLUMN public_hidden boolean NOT NULL DEFAULT false;
+ALTER TABLE clues ADD COLUMN public_description text;
 ALTER TABLE devices ADD COLUMN tracker_key_sha256 text UNIQUE
     CHECK (tracker_key_sha256 ~ '^[0-9a-f]{64}$');
 ALTER TABLE telemetry ADD COLUMN suspect text
@@ -29,6 +34,8 @@ ALTER TABLE telemetry ADD COLUMN suspect text
 """
 
 DOWNGRADE = """
+ALTER TABLE clues DROP COLUMN IF EXISTS public_description;
+ALTER TABLE clues DROP COLUMN IF EXISTS public_hidden;
 ALTER TABLE telemetry DROP COLUMN IF EXISTS suspect;
 ALTER TABLE devices DROP COLUMN IF EXISTS tracker_key_sha256;
 """
