@@ -245,6 +245,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         partner_default=settings.partner_default_rate,
     )
     app.state.signing_key = signing_key
+    app.state.unknown_code_limit = Limit(settings.progress_unknown_codes_per_minute, 60)
     app.state.public_policy = PublicPolicy(
         channels=frozenset(settings.open311_public_channels),
         precision_m=settings.public_location_precision_m,

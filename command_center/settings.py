@@ -256,6 +256,13 @@ class Settings(BaseSettings):
         "`exact_positions` the public view with unrounded positions; `full` every channel, "
         "descriptions as typed and exact positions.",
     )
+    progress_unknown_codes_per_minute: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="Lookups of progress codes no tip has, per client address and minute; "
+        "past it the progress view answers 429 with Retry-After.",
+    )
 
     @field_validator("ice_host_addresses", "ice_servers", "open311_public_channels", mode="before")
     @classmethod

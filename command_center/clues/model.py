@@ -202,3 +202,4 @@ class ClueRecord:
     queue_reason_code: str | None = None  # dispatch.model.WaitReason
     public_hidden: bool = False  # an operator hid it from the public (publicview/)
     public_description: str | None = None  # an operator's text for the public
+    progress_code: str | None = None  # opens the progress view (residents/model.py)

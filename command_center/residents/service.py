@@ -28,6 +28,7 @@ from command_center.publicview.model import Audience, mask_personal
 from command_center.realtime import outbox
 from command_center.realtime import service as events_service
 from command_center.realtime.events import PendingEvent
+from command_center.residents.model import is_well_formed, normalise
 from feeds.photos import CheckedPhoto
 
 REOPEN_WITHIN = timedelta(days=7)
@@ -42,6 +43,17 @@ def secret_hash(secret: str) -> str:
 class TipResult:
     intake: IntakeResult
     secret: str
+    progress_code: str
+
+
+async def case_number(*, session: AsyncSession, code: str) -> str | None:
+    """The case number a progress code (as typed) opens; None for a code no clue has.
+    A code whose check character is wrong is not looked up (residents/model.py)."""
+    typed = normalise(code)
+    if is_well_formed(typed):
+        return await clues_repository.by_progress_code(session, typed)
+    # the old date-and-counter codes of tips made before migration 0013
+    return await clues_repository.by_progress_code(session, code) if code.isdigit() else None
 
 
 async def submit_tip(
@@ -77,7 +89,8 @@ async def submit_tip(
                 lat=submission.lat,
             ),
         )
-    return TipResult(result, secret)
+    assert clue.progress_code is not None  # the database gives every clue one
+    return TipResult(result, secret, clue.progress_code)
 
 
 def _with_secret(submission: Submission, hashed: str) -> Submission:
@@ -88,6 +101,7 @@ async def progress(
     *,
     session: AsyncSession,
     code: str,
+    case: str,
     secret: str | None,
     zone: ZoneInfo,
     audience: Audience,
@@ -98,8 +112,8 @@ async def progress(
     the tip's secret, also whether it can be rated, the rating given and the reporter's
     masked phone."""
     audience = replace(audience, channels=None)
-    [request] = await _request(session, code, audience)
-    tracking = await clues_repository.tracking(session, code)
+    [request] = await _request(session, case, audience)
+    tracking = await clues_repository.tracking(session, case)
     assert tracking is not None
     history_ids = [tracking.clue_id] + ([tracking.duplicate_of] if tracking.duplicate_of else [])
     history = []
@@ -121,7 +135,8 @@ async def progress(
     ]
     view = open311.request_view(request, zone, audience)
     body: dict[str, Any] = {
-        "service_request_id": code,
+        "service_request_id": case,
+        "progress_code": code,
         "status": view["status"],
         "state": request.state,
         "status_notes": view["status_notes"],

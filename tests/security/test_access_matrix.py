@@ -195,7 +195,7 @@ MATRIX = (
 def _path(row: Row, world: World) -> str:
     values = {
         "clue_id": str(world.clue_a),
-        "code": world.code_a,
+        "code": world.progress_a,
         "service_request_id": world.code_a,
         "service_code": "CG-001",
         "fmt": "json",

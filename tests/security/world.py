@@ -54,8 +54,10 @@ class World:
     signing_key: str
     clue_a: int
     clue_b: int
-    code_a: str
+    code_a: str  # case numbers (service_request_id)
     code_b: str
+    progress_a: str  # the random codes that open their progress
+    progress_b: str
 
     @property
     def url(self) -> str:
@@ -136,7 +138,17 @@ def start_world(
             ).fetchall()
         )
         squads = dict(conn.execute("SELECT id, squad_code FROM clues").fetchall())
+        progress = dict(conn.execute("SELECT id, progress_code FROM clues").fetchall())
     assert squads[ids[code_a]] == "LD-01" and squads[ids[code_b]] == "QT-01", squads
     return World(
-        server, cluster, database, settings.signing_key(), ids[code_a], ids[code_b], code_a, code_b
+        server,
+        cluster,
+        database,
+        settings.signing_key(),
+        ids[code_a],
+        ids[code_b],
+        code_a,
+        code_b,
+        progress[ids[code_a]],
+        progress[ids[code_b]],
     )
