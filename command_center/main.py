@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from command_center import errors, gcpolicy
+from command_center.apidocs import install as install_api_docs
 from command_center.bodylimit import BodyLimit
 from command_center.clues.router import router as clues_router
 from command_center.console.router import router as console_router
@@ -49,6 +50,7 @@ from command_center.realtime.router import router as realtime_router
 from command_center.reports.router import router as reports_router
 from command_center.reports.scheduler import ReportScheduler
 from command_center.residents.router import router as residents_router
+from command_center.securityheaders import SecurityHeaders
 from command_center.settings import Settings
 from command_center.stats.router import router as stats_router
 from command_center.supervision.router import router as supervision_router
@@ -64,6 +66,7 @@ from feeds.video.model import Limits as VideoLimits
 from feeds.video.model import StreamObserver
 from feeds.video.streams import VideoServer
 from web_console.router import install as install_consoles
+from web_console.router import tiles_of
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +235,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
     # FastAPIOffline: /docs and /redoc from the package's own copies of Swagger UI and
     # ReDoc, not from a CDN that a government network cannot reach.
     app = FastAPIOffline(
+        docs_url=None,  # apidocs.install: Swagger UI without inline script
         title="Command Center",
         summary="Dispatch command center for integrated city enforcement",
         version="0.1.0",
@@ -278,6 +282,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
     ):
         app.include_router(router)
     install_consoles(app)
+    install_api_docs(app)
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,
@@ -290,6 +295,10 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         limit=Limit.per_second(per_address) if per_address else None,
         signing_key=signing_key,
         reject=_refused,
+    )
+    tile_host = tiles_of(settings).img_source()
+    app.add_middleware(  # outermost: every answer, refusals included, carries them
+        SecurityHeaders, image_sources=[tile_host] if tile_host else []
     )
     return app
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from command_center.auth import tokens
@@ -21,7 +21,14 @@ from command_center.settings import Settings
 from web_console.assets import FOLIUM_TEMPLATES_DIR, LEAFLET_DIR, VENDOR_URL
 from web_console.i18n import pick_lang
 from web_console.maps import Tiles
-from web_console.pages import PAGES, render, render_gate, render_index, security_headers
+from web_console.pages import (
+    PAGES,
+    page_map,
+    render,
+    render_gate,
+    render_index,
+    security_headers,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -95,6 +102,18 @@ async def squad(request: Request, lang: LangQuery = None, token: TokenQuery = No
 async def report(request: Request, lang: LangQuery = None) -> HTMLResponse:
     """The resident page (what the mini-program shows): send a tip, follow it by code."""
     return _page(request, "report", lang, None)
+
+
+@router.get("/map/{name}.js")
+async def map_script(name: str, request: Request, lang: LangQuery = None) -> Response:
+    """A page's map script (folium's, built once per page and language): a file, since
+    the CSP allows no inline script. Holds nothing scoped to a token."""
+    page = PAGES.get(name)
+    if page is None:
+        return Response("unknown page", status_code=404, media_type="text/plain")
+    parts = page_map(page, tiles_of(request.app.state.settings), pick_lang(lang))
+    cache = {"Cache-Control": "public, max-age=86400"}
+    return Response(parts.script, media_type="text/javascript; charset=utf-8", headers=cache)
 
 
 def install(app: FastAPI) -> None:
