@@ -61,6 +61,7 @@ from command_center.telemetry.plausibility import Plausibility
 from command_center.telemetry.router import router as telemetry_router
 from command_center.video.lifecycle import StreamEvents, stream_lookup
 from command_center.video.router import router as video_router
+from command_center.wslimits import WebsocketCaps
 from feeds.video.ice import IceServers, announce_host_addresses, resolve_host_addresses
 from feeds.video.model import Limits as VideoLimits
 from feeds.video.model import StreamObserver
@@ -289,10 +290,17 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         overrides={"/api/v1/public/tips": settings.tip_max_body_bytes},
         reject=_body_too_large,
     )
+    app.add_middleware(
+        WebsocketCaps,
+        per_address=settings.websocket_connections_per_address,
+        per_token=settings.websocket_connections_per_token,
+    )
     per_address = settings.address_requests_per_second
+    per_device = settings.device_requests_per_second
     app.add_middleware(  # outermost: a flood is refused before anything else runs
         AddressLimit,
         limit=Limit.per_second(per_address) if per_address else None,
+        device_limit=Limit.per_second(per_device) if per_device else None,
         signing_key=signing_key,
         reject=_refused,
     )

@@ -263,6 +263,26 @@ class Settings(BaseSettings):
         description="Lookups of progress codes no tip has, per client address and minute; "
         "past it the progress view answers 429 with Retry-After.",
     )
+    device_requests_per_second: float = Field(
+        default=20.0,
+        ge=0,
+        description="HTTP requests per second one device token may make (its own budget, "
+        "per process; staff tokens are not counted); 0 turns the limit off.",
+    )
+    websocket_connections_per_address: int = Field(
+        default=100,
+        ge=1,
+        le=100_000,
+        description="Open websockets one client address may hold per process; past it a "
+        "socket is closed with code 4429.",
+    )
+    websocket_connections_per_token: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="Open websockets one token may hold per process; past it a socket is "
+        "closed with code 4429.",
+    )
 
     @field_validator("ice_host_addresses", "ice_servers", "open311_public_channels", mode="before")
     @classmethod

@@ -89,6 +89,10 @@ def security_env(settings: Settings, database_url: str, **extra: str) -> dict[st
         "ICE_HOST_ADDRESSES": "127.0.0.1",
         "RESIDENT_REPORTS_PER_MINUTE": "1000000",
         "ADDRESS_REQUESTS_PER_SECOND": "0",
+        # every listener and device of the load comes from 127.0.0.1 (issue 15 caps)
+        "WEBSOCKET_CONNECTIONS_PER_ADDRESS": "100000",
+        "WEBSOCKET_CONNECTIONS_PER_TOKEN": "100000",
+        "DEVICE_REQUESTS_PER_SECOND": "0",
         **extra,
     }
     if settings.redis_url:
