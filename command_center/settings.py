@@ -272,14 +272,14 @@ class Settings(BaseSettings):
     websocket_connections_per_address: int = Field(
         default=100,
         ge=1,
-        le=100_000,
+        le=1_000_000,
         description="Open websockets one client address may hold per process; past it a "
         "socket is closed with code 4429.",
     )
     websocket_connections_per_token: int = Field(
         default=10,
         ge=1,
-        le=10_000,
+        le=1_000_000,
         description="Open websockets one token may hold per process; past it a socket is "
         "closed with code 4429.",
     )
