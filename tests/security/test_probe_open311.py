@@ -13,8 +13,6 @@ same; a partner's api_key gets what OPEN311_PARTNER_VIEW grants.
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -22,7 +20,7 @@ import httpx
 import pytest
 
 from command_center.settings import Settings
-from tests.security.world import World, security_env
+from tests.security.world import World, run_cli, security_env
 from tests.servers import Serve
 
 LIST = "/open311/v2/requests.json"
@@ -49,20 +47,6 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot(dx, (a[1] - b[1]) * 111_320)
 
 
-def run_cli(world: World, settings: Settings, *args: str) -> str:
-    env = security_env(settings, world.cluster.url(world.database))
-    done = subprocess.run(
-        [sys.executable, "-m", "command_center", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def seeded(world: World, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     with httpx.Client(base_url=world.url, timeout=10) as client:
@@ -85,7 +69,10 @@ def seeded(world: World, settings: Settings, tmp_path_factory: pytest.TempPathFa
     run_cli(world, settings, "import", "clues", str(tickets), "--source", "12345")
     with world.connect() as conn:
         codes = dict(conn.execute("SELECT channel, service_request_id FROM clues").fetchall())
-    return Seeded(resident, resident, codes["grid"], codes["hotline"])
+        (progress,) = conn.execute(
+            "SELECT progress_code FROM clues WHERE service_request_id = %s", (resident,)
+        ).fetchone() or ("",)
+    return Seeded(resident, progress, codes["grid"], codes["hotline"])
 
 
 def test_the_anonymous_list_shows_only_resident_channels_masked_and_rounded(

@@ -10,8 +10,6 @@ suspect: it moves nobody on the wall and in dispatch. Device telemetry the same.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ import httpx
 import pytest
 
 from command_center.settings import Settings
-from tests.security.world import LIANDU_NEAR_LD01, QINGTIAN_NEAR_QT01, World, security_env
+from tests.security.world import LIANDU_NEAR_LD01, QINGTIAN_NEAR_QT01, World, run_cli
 
 DEMO_MEMBERS = Path(__file__).resolve().parents[2] / "demo" / "lishui" / "members.csv"
 OSMAND = "/api/v1/positions/osmand"
@@ -30,17 +28,7 @@ NEAR_LD02_BASE = (119.8590, 28.4250)  # LD-02's base is (119.858, 28.425): 98 m 
 
 def command_center(world: World, settings: Settings, *args: str) -> list[str]:
     """What an admin runs; the lines it prints."""
-    env = security_env(settings, world.cluster.url(world.database))
-    done = subprocess.run(
-        [sys.executable, "-m", "command_center", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip().splitlines()
+    return run_cli(world, settings, *args).strip().splitlines()
 
 
 @pytest.fixture(scope="module", autouse=True)

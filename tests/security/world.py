@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +100,22 @@ def security_env(settings: Settings, database_url: str, **extra: str) -> dict[st
     if settings.redis_url:
         env["REDIS_URL"] = settings.redis_url
     return env
+
+
+def run_cli(world: World, settings: Settings, *args: str) -> str:
+    """`command-center ARGS` against the world's database, as an admin runs it; what it
+    printed (the command must succeed)."""
+    env = security_env(settings, world.cluster.url(world.database))
+    done = subprocess.run(
+        [sys.executable, "-m", "command_center", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def _tip(client: httpx.Client, at: tuple[float, float], resident: dict[str, str]) -> str:
