@@ -1,5 +1,6 @@
-"""What an outside probe found (issue 15): secret tracker ids, suspect positions, the
-moderated public text of clues.
+"""What an outside probe found (issue 15): random progress codes, secret tracker ids,
+suspect positions, the moderated public text of clues. (All of issue 15's schema changes
+are in this one migration.)
 
 - `devices.tracker_key_sha256`: the SHA-256 of the secret a member's phone sends as its
   OsmAnd `id`. Devices imported before this migration have none: their OsmAnd reports
