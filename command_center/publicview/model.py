@@ -52,9 +52,6 @@ class Audience:
         exact = view is PartnerView.EXACT_POSITIONS
         return cls(channels=channels, precision_m=0.0 if exact else precision_m, mask=True)
 
-    def sees_channel(self, channel: str) -> bool:
-        return self.channels is None or channel in self.channels
-
 
 @dataclass(frozen=True, slots=True)
 class PublicPolicy:

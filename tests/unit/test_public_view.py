@@ -63,5 +63,5 @@ def test_what_a_partner_key_grants() -> None:
     exact = PublicPolicy(frozenset({"open311"}), 100.0, PartnerView.EXACT_POSITIONS).partner()
     assert exact == Audience(channels=frozenset({"open311"}), precision_m=0.0, mask=True)
     full = PublicPolicy(frozenset({"open311"}), 100.0, PartnerView.FULL).partner()
-    assert full.sees_channel("grid") and not full.mask and full.precision_m == 0
-    assert not policy.anonymous().sees_channel("grid")
+    assert full.channels is None and not full.mask and full.precision_m == 0
+    assert policy.anonymous().channels == frozenset({"open311"})
