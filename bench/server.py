@@ -81,6 +81,10 @@ def service_env(*, database_url: str, redis_url: str | None) -> dict[str, str]:
         "RESIDENT_REPORTS_PER_MINUTE": "100000000",
         # and the per-address flood limit of branch `faults` (ignored where it is unknown)
         "ADDRESS_REQUESTS_PER_SECOND": "0",
+        # every listener and device of the load comes from 127.0.0.1 (issue 15 caps)
+        "WEBSOCKET_CONNECTIONS_PER_ADDRESS": "100000",
+        "WEBSOCKET_CONNECTIONS_PER_TOKEN": "100000",
+        "DEVICE_REQUESTS_PER_SECOND": "0",
     }
     if redis_url:
         require_loopback(redis_url)

@@ -235,6 +235,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "SECRET_KEY": secret,
         "EVENT_CHANNEL": f"command_center:bench-wall:{os.getpid()}",
         "RESIDENT_REPORTS_PER_MINUTE": "100000",
+        # every listener and device of the load comes from 127.0.0.1 (issue 15 caps)
+        "WEBSOCKET_CONNECTIONS_PER_ADDRESS": "100000",
+        "WEBSOCKET_CONNECTIONS_PER_TOKEN": "100000",
+        "DEVICE_REQUESTS_PER_SECOND": "0",
         "MEDIA_DIR": str(workdir / "media"),
     }
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")

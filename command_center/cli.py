@@ -112,6 +112,14 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("id", type=int)
     revoke.set_defaults(run=_apikey_revoke)
 
+    osmand = commands.add_parser(
+        "osmand-id",
+        help="(re)issue the secret OsmAnd id of a member's phone; printed once, as the last "
+        "line, and the old id stops working",
+    )
+    osmand.add_argument("member", help="the member's code (members.csv `code`)")
+    osmand.set_defaults(run=_osmand_id)
+
     audit = commands.add_parser("audit", help="the event log as evidence").add_subparsers(
         dest="audit_command", required=True, metavar="ACTION"
     )
@@ -385,6 +393,21 @@ def _apikey_create(args: argparse.Namespace) -> None:
         key, plain = await service.create(session=session, name=args.name, rate=rate)
         limit = "unlimited" if key.unlimited else f"{key.rate_per_second:g} requests/s"
         return f"API key {key.id} for {key.name} ({limit}); it is shown only now:\n{plain}"
+
+    print(_with_session(work))
+
+
+def _osmand_id(args: argparse.Namespace) -> None:
+    from command_center.positions import service
+
+    async def work(session: AsyncSession) -> str:
+        device, tracker_id = await service.issue_tracker_id(
+            session=session, member_code=args.member
+        )
+        return (
+            f"OsmAnd id of {args.member}'s {device}; set it as the id in the app "
+            f"(OsmAnd or Traccar Client), it is shown only now:\n{tracker_id}"
+        )
 
     print(_with_session(work))
 
@@ -737,7 +760,9 @@ def _serve(args: argparse.Namespace) -> None:
     # a LAN; with many listeners it dominated the server's time (see bench/README.md).
     options = {
         "ws_per_message_deflate": False,
-        "proxy_headers": True,
+        # X-Forwarded-For only from the configured proxies; none by default (issue #15)
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": settings.forwarded_allow_ips or None,
         "log_level": args.log_level,
         "ws_max_size": settings.websocket_max_message_bytes,
         "ws_ping_interval": settings.websocket_ping_seconds,

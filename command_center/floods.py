@@ -3,12 +3,15 @@ valid bearer token: past `limit` it answers 429 with Retry-After before anything
 request is read, so a flood from one address costs a counter, not a database query,
 and everyone else is served as before.
 
-Callers with a valid token (staff, devices) are not counted: they are known and their
-tokens expire. Residents and partners (whose `api_key` travels in the body) are; set
-the limit above a partner's rate, or 0 to turn it off. Counting is per process (with
-N workers an address may make up to N × limit requests per second). Behind a reverse
-proxy the client address is the one uvicorn takes from X-Forwarded-For (its
-`--forwarded-allow-ips`, 127.0.0.1 by default).
+Callers with a valid staff token are not counted: they are known and their tokens
+expire. A device token has a budget of its own (DEVICE_REQUESTS_PER_SECOND, counted per
+device id): a camera or phone is unattended, and a stolen device token must not turn
+into an unlimited one (issue 15, finding 5). Residents and partners (whose `api_key`
+travels in the body) are counted per address; set the limit above a partner's rate, or
+0 to turn it off. Counting is per process (with N workers an address may make up to
+N × limit requests per second). The client address
+is the TCP peer's, unless the peer is one of FORWARDED_ALLOW_IPS (a reverse proxy; none
+by default): then uvicorn takes it from X-Forwarded-For.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from command_center.auth import tokens
 from command_center.auth.dependencies import bearer_token, query_token
+from command_center.auth.model import Principal, Role
 from command_center.errors import Unauthenticated
 from command_center.ratelimit import Limit, MemoryRateLimiter
 
@@ -29,37 +33,52 @@ RejectResponse = Callable[[str, int, str, Mapping[str, str]], Response]
 
 class AddressLimit:
     def __init__(
-        self, app: ASGIApp, *, limit: Limit | None, signing_key: str, reject: RejectResponse
+        self,
+        app: ASGIApp,
+        *,
+        limit: Limit | None,
+        signing_key: str,
+        reject: RejectResponse,
+        device_limit: Limit | None = None,
     ) -> None:
         self.app = app
         self.limit = limit
+        self.device_limit = device_limit
         self.signing_key = signing_key
         self.reject = reject
         self.counter = MemoryRateLimiter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.limit is None or self._authenticated(scope):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        client = scope.get("client")
-        address = client[0] if client else "unknown"
-        wait = await self.counter.hit(f"address:{address}", self.limit)
+        caller = self._caller(scope)
+        if caller is not None and caller.role is not Role.DEVICE:
+            await self.app(scope, receive, send)  # staff: known, and their tokens expire
+            return
+        if caller is None:
+            client = scope.get("client")
+            key, limit, who = f"address:{client[0] if client else 'unknown'}", self.limit, "address"
+        else:
+            device = caller.device or caller.subject
+            key, limit, who = f"device:{device}", self.device_limit, "device"
+        wait = None if limit is None else await self.counter.hit(key, limit)
         if wait is None:
             await self.app(scope, receive, send)
             return
-        message = f"too many requests from this address; try again in {wait} s"
+        message = f"too many requests from this {who}; try again in {wait} s"
         response = self.reject(scope.get("path", ""), 429, message, {"Retry-After": str(wait)})
         await response(scope, receive, send)
 
-    def _authenticated(self, scope: Scope) -> bool:
+    def _caller(self, scope: Scope) -> Principal | None:
+        """The principal of a valid token; None without one (or with a bad one)."""
         headers = Headers(scope=scope)
         try:
             token = bearer_token(
                 headers.get("authorization"), query_token(scope.get("query_string", b""))
             )
             if token is None:
-                return False
-            tokens.verify(token, key=self.signing_key, allow_device=True)
+                return None
+            return tokens.verify(token, key=self.signing_key, allow_device=True)
         except Unauthenticated:
-            return False
-        return True
+            return None

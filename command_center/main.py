@@ -22,6 +22,7 @@ from command_center.accounts import sso
 from command_center.accounts.revocations import Revocations, revocation_channel
 from command_center.accounts.router import router as accounts_router
 from command_center.accounts.sso_router import router as sso_router
+from command_center.apidocs import install as install_api_docs
 from command_center.bodylimit import BodyLimit
 from command_center.clues.router import router as clues_router
 from command_center.console.router import router as console_router
@@ -43,6 +44,8 @@ from command_center.open311.intake import Limits
 from command_center.open311.router import router as open311_router
 from command_center.periodic import Periodic
 from command_center.positions.router import router as positions_router
+from command_center.publicview.model import PartnerView, PublicPolicy
+from command_center.publicview.router import router as moderation_router
 from command_center.ratelimit import Limit, MemoryRateLimiter, RedisRateLimiter
 from command_center.realtime.bus import Bus, LocalBus, RedisBus
 from command_center.realtime.hub import Hub
@@ -51,20 +54,24 @@ from command_center.realtime.router import router as realtime_router
 from command_center.reports.router import router as reports_router
 from command_center.reports.scheduler import ReportScheduler
 from command_center.residents.router import router as residents_router
+from command_center.securityheaders import SecurityHeaders
 from command_center.settings import Settings
 from command_center.stats.router import router as stats_router
 from command_center.supervision.router import router as supervision_router
 from command_center.supervision.scheduler import Scheduler
 from command_center.telemetry.bus import LocalTelemetryBus, RedisTelemetryBus, TelemetryBus
 from command_center.telemetry.hub import TelemetryHub
+from command_center.telemetry.plausibility import Plausibility
 from command_center.telemetry.router import router as telemetry_router
 from command_center.video.lifecycle import StreamEvents, stream_lookup
 from command_center.video.router import router as video_router
+from command_center.wslimits import WebsocketCaps
 from feeds.video.ice import IceServers, announce_host_addresses, resolve_host_addresses
 from feeds.video.model import Limits as VideoLimits
 from feeds.video.model import StreamObserver
 from feeds.video.streams import VideoServer
 from web_console.router import install as install_consoles
+from web_console.router import tiles_of
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +249,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
     # FastAPIOffline: /docs and /redoc from the package's own copies of Swagger UI and
     # ReDoc, not from a CDN that a government network cannot reach.
     app = FastAPIOffline(
+        docs_url=None,  # apidocs.install: Swagger UI without inline script
         title="Command Center",
         summary="Dispatch command center for integrated city enforcement",
         version="0.1.0",
@@ -255,6 +263,16 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         partner_default=settings.partner_default_rate,
     )
     app.state.signing_key = signing_key
+    app.state.unknown_code_limit = Limit(settings.progress_unknown_codes_per_minute, 60)
+    app.state.public_policy = PublicPolicy(
+        channels=frozenset(settings.open311_public_channels),
+        precision_m=settings.public_location_precision_m,
+        partner_view=PartnerView(settings.open311_partner_view),
+    )
+    app.state.plausibility = Plausibility.of(
+        area_margin_km=settings.position_area_margin_km,
+        max_speed_kmh=settings.position_max_speed_kmh,
+    )
     app.state.ice_servers = ice_servers(settings)
     app.state.sso = sso.client_of(settings)  # None while OIDC_ISSUER is unset
     _install_error_handlers(app)
@@ -277,21 +295,34 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         exports_router,
         metrics_router,
         hotspots_router,
+        moderation_router,
     ):
         app.include_router(router)
     install_consoles(app)
+    install_api_docs(app)
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,
         overrides={"/api/v1/public/tips": settings.tip_max_body_bytes},
         reject=_body_too_large,
     )
+    app.add_middleware(
+        WebsocketCaps,
+        per_address=settings.websocket_connections_per_address,
+        per_token=settings.websocket_connections_per_token,
+    )
     per_address = settings.address_requests_per_second
+    per_device = settings.device_requests_per_second
     app.add_middleware(  # outermost: a flood is refused before anything else runs
         AddressLimit,
         limit=Limit.per_second(per_address) if per_address else None,
+        device_limit=Limit.per_second(per_device) if per_device else None,
         signing_key=signing_key,
         reject=_refused,
+    )
+    tile_host = tiles_of(settings).img_source()
+    app.add_middleware(  # outermost: every answer, refusals included, carries them
+        SecurityHeaders, image_sources=[tile_host] if tile_host else []
     )
     return app
 

@@ -11,3 +11,11 @@ def mask_phone(phone: str | None) -> str | None:
     if len(digits) >= 7:
         return f"{digits[:3]}****{digits[-4:]}"
     return "*" * max(len(digits) - 2, 1) + digits[-2:]
+
+
+# Headers of every answer that holds personal data (an original photo, a reporter's
+# contact): never sniffed as another type, never stored by a browser or a proxy.
+PERSONAL_RESPONSE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "private, no-store",
+}

@@ -389,11 +389,83 @@ class Settings(BaseSettings):
         "has not come within as long again (a dead or non-reading client).",
     )
 
+    # --- what an outside probe found (issue #15; docs/security-findings.md) ------------
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="Addresses of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed, comma-separated IPs or networks (`127.0.0.1`, "
+        "`10.0.0.0/8`); `*` trusts every peer. Empty (the default) trusts none: the client "
+        "address is the TCP peer's, so that no caller can name itself to escape a limit.",
+    )
+    position_area_margin_km: float = Field(
+        default=20.0,
+        ge=0,
+        le=1000,
+        description="A device position farther than this outside every jurisdiction is "
+        "recorded as suspect: never used for dispatch nor shown as live.",
+    )
+    position_max_speed_kmh: float = Field(
+        default=180.0,
+        gt=0,
+        le=2000,
+        description="A device position that could only be reached from its last believed "
+        "one faster than this is recorded as suspect (jumps under 500 m are GPS noise).",
+    )
+    open311_public_channels: Annotated[
+        list[Literal["open311", "miniprogram", "grid", "hotline", "iot", "video"]], NoDecode
+    ] = Field(
+        default=["open311", "miniprogram"],
+        description="Channels whose clues the anonymous Open311 list and detail show, "
+        "comma-separated: by default the residents' own (Open311 and the mini-program); "
+        "grid workers' reports, hotline tickets, sensors and cameras stay internal.",
+    )
+    public_location_precision_m: float = Field(
+        default=100.0,
+        ge=0,
+        le=10_000,
+        description="Positions shown to anonymous callers are snapped to a grid of about "
+        "this many metres (0: exact).",
+    )
+    open311_partner_view: Literal["public", "exact_positions", "full"] = Field(
+        default="public",
+        description="What a GET with a valid api_key sees: `public` the same as anyone; "
+        "`exact_positions` the public view with unrounded positions; `full` every channel, "
+        "descriptions as typed and exact positions.",
+    )
+    progress_unknown_codes_per_minute: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="Lookups of progress codes no tip has, per client address and minute; "
+        "past it the progress view answers 429 with Retry-After.",
+    )
+    device_requests_per_second: float = Field(
+        default=20.0,
+        ge=0,
+        description="HTTP requests per second one device token may make (its own budget, "
+        "per process; staff tokens are not counted); 0 turns the limit off.",
+    )
+    websocket_connections_per_address: int = Field(
+        default=100,
+        ge=1,
+        le=1_000_000,
+        description="Open websockets one client address may hold per process; past it a "
+        "socket is closed with code 4429.",
+    )
+    websocket_connections_per_token: int = Field(
+        default=10,
+        ge=1,
+        le=1_000_000,
+        description="Open websockets one token may hold per process; past it a socket is "
+        "closed with code 4429.",
+    )
+
     @field_validator(
         "ice_host_addresses",
         "ice_servers",
         "totp_required_roles",
         "oidc_second_factor_amr",
+        "open311_public_channels",
         mode="before",
     )
     @classmethod
@@ -430,6 +502,19 @@ class Settings(BaseSettings):
             if not url.startswith(("stun:", "stuns:", "turn:", "turns:")):
                 raise ValueError(f"{url!r} must start with stun:, stuns:, turn: or turns:")
         return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        entries = [part.strip() for part in value.split(",") if part.strip()]
+        for entry in entries:
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is neither `*` nor an IP address or network") from None
+        return ",".join(entries)
 
     @field_validator("map_tile_url")
     @classmethod

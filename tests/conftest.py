@@ -55,6 +55,7 @@ def _test_settings(**overrides: object) -> Settings:
         "resident_reports_per_minute": 1_000_000,  # tests of the limit set their own
         "reports_schedule": False,  # the scheduled-report test turns it on
         "address_requests_per_second": 0,  # likewise
+        "progress_unknown_codes_per_minute": 10_000,  # tests/security/test_probe_* set theirs
         # Servers run in threads of the pytest process: freezing would freeze pytest's heap
         # (gcpolicy has its own tests; servers started as processes freeze as in production).
         "gc_freeze": False,

@@ -31,6 +31,10 @@ def serve_workers(
         "EVENT_CHANNEL": settings.event_channel + ":workers",
         "RESIDENT_REPORTS_PER_MINUTE": "1000000",
         "ADDRESS_REQUESTS_PER_SECOND": "0",
+        # every listener and device of the load comes from 127.0.0.1 (issue 15 caps)
+        "WEBSOCKET_CONNECTIONS_PER_ADDRESS": "100000",
+        "WEBSOCKET_CONNECTIONS_PER_TOKEN": "100000",
+        "DEVICE_REQUESTS_PER_SECOND": "0",
         "OUTBOX_POLL_SECONDS": "0.5",
         "REPORTS_SCHEDULE": "false",
         **(env or {}),

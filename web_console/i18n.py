@@ -136,6 +136,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "ev_clue.escalated": ("升级督办", "Escalated"),
     "ev_clue.dispute_decided": ("争议已裁定", "Dispute decided"),
     "ev_clue.rated": ("群众评价", "Rated"),
+    "ev_clue.moderated": ("公开内容审核", "Public text moderated"),
     "ev_clue.assist_dispatched": ("联合执法协办", "Assistance dispatched"),
     "ev_other": ("事件", "Event"),
     # warnings

@@ -8,6 +8,9 @@ and language and never holds anything scoped to a token.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -15,7 +18,7 @@ from urllib.parse import urlsplit
 
 import folium
 import folium.plugins
-from branca.element import Figure
+from branca.element import Element, Figure
 
 from web_console.assets import localize
 
@@ -59,6 +62,7 @@ class MapParts:
     script: str
     map_var: str
     layers: dict[str, str]
+    version: str = ""  # of the script: its URL changes when it does
 
 
 @lru_cache(maxsize=32)
@@ -90,26 +94,49 @@ def build(
             subdomains=tiles.subdomains,
             control=False,
         ).add_to(fmap)
-    layers = {}
+    groups: dict[str, Element] = {}
     for key, title in overlays:
-        group = folium.FeatureGroup(name=title).add_to(fmap)
-        layers[key] = group.get_name()
+        groups[key] = folium.FeatureGroup(name=title).add_to(fmap)
     if heat_title is not None:
         heat = folium.plugins.HeatMap(  # type: ignore[no-untyped-call]
             [], name=heat_title, show=False, radius=22, blur=18, min_opacity=0.35
         )
         heat.add_to(fmap)
-        layers["heat"] = heat.get_name()
+        groups["heat"] = heat
     if layer_control:
         folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
     localize(fmap)
+    _steady_names(fmap)
+    layers = {key: group.get_name() for key, group in groups.items()}
     root = fmap.get_root()
     assert isinstance(root, Figure)
     root.render()
+    header = root.header.render()
+    inline = [found.group(1) for found in _INLINE_SCRIPT.finditer(header)]
+    script = "\n".join([*inline, root.script.render()])
     return MapParts(
-        header=root.header.render(),
+        header=_INLINE_SCRIPT.sub("", header),
         html=root.html.render(),
-        script=root.script.render(),
+        script=script,
         map_var=fmap.get_name(),
         layers=layers,
+        version=hashlib.sha256(script.encode()).hexdigest()[:16],
     )
+
+
+# A <script> without a src: the CSP allows none, so its text joins the map's script file.
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def _steady_names(fmap: folium.Map) -> None:
+    """Folium names every element after a random uuid; number them in tree order instead,
+    so that every process builds the same map script for the same page (the page names
+    its script by URL and any worker may serve it). Relies on branca's `_id`."""
+    counter = itertools.count()
+
+    def walk(element: Element) -> None:
+        element._id = f"{next(counter):08x}"
+        for child in list(element._children.values()):
+            walk(child)
+
+    walk(fmap)

@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from command_center.auth.model import Principal, Role
+from command_center.securityheaders import security_headers as shared_headers
 from web_console.i18n import Lang, translator
 from web_console.maps import MapParts, Tiles, build
 
@@ -172,27 +173,9 @@ def render_index(*, lang: Lang) -> str:
 
 
 def security_headers(tiles: Tiles) -> dict[str, str]:
-    """CSP that lets a page load only from this service (and the tile host, if one is
-    configured), never send the URL (with its token) as a referrer, never be cached."""
-    images = " ".join(filter(None, ["'self'", "data:", "blob:", tiles.img_source()]))
-    policy = "; ".join(
-        [
-            "default-src 'self'",
-            "script-src 'self' 'unsafe-inline'",  # folium writes the map as inline script
-            "style-src 'self' 'unsafe-inline'",
-            f"img-src {images}",
-            "connect-src 'self'",
-            "font-src 'self'",
-            "media-src 'self' blob:",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'self'",
-        ]
-    )
-    return {
-        "Content-Security-Policy": policy,
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "no-store",
-    }
+    """The service's one set of security headers (command_center/securityheaders.py),
+    with the tile host as an image source, and never cached (a page's URL holds its
+    token)."""
+    tile_host = tiles.img_source()
+    images = [tile_host] if tile_host else []
+    return {**shared_headers(images), "Cache-Control": "no-store"}

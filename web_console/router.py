@@ -49,6 +49,7 @@ from web_console.pages import (
     render_index,
     render_login,
     render_password,
+    page_map,
     security_headers,
 )
 
@@ -263,6 +264,18 @@ async def password_form(
         )
         return HTMLResponse(body, status_code=400, headers=_headers(request))
     return _redirect(target, _headers(request))
+
+
+@router.get("/map/{name}.js")
+async def map_script(name: str, request: Request, lang: LangQuery = None) -> Response:
+    """A page's map script (folium's, built once per page and language): a file, since
+    the CSP allows no inline script. Holds nothing scoped to a token."""
+    page = PAGES.get(name)
+    if page is None:
+        return Response("unknown page", status_code=404, media_type="text/plain")
+    parts = page_map(page, tiles_of(request.app.state.settings), pick_lang(lang))
+    cache = {"Cache-Control": "public, max-age=86400"}
+    return Response(parts.script, media_type="text/javascript; charset=utf-8", headers=cache)
 
 
 def install(app: FastAPI) -> None:

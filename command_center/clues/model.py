@@ -200,3 +200,6 @@ class ClueRecord:
     reporter_phone: str | None = None
     assistants: tuple[str, ...] = ()  # squads assisting in joint enforcement
     queue_reason_code: str | None = None  # dispatch.model.WaitReason
+    public_hidden: bool = False  # an operator hid it from the public (publicview/)
+    public_description: str | None = None  # an operator's text for the public
+    progress_code: str | None = None  # opens the progress view (residents/model.py)

@@ -40,7 +40,8 @@ COLUMNS = """
     c.jurisdiction_path, c.department, c.state, c.squad_code, c.deadline, c.queue_reason,
     c.queue_reason_code, c.status_note, c.created_at, c.updated_at, m.name AS matter_name,
     m.legal_basis, j.name AS jurisdiction_name, c.duplicate_of, c.report_count,
-    c.closed_at, c.rating, c.address, c.reporter_phone,
+    c.closed_at, c.rating, c.address, c.reporter_phone, c.public_hidden, c.public_description,
+    c.progress_code,
     ARRAY(SELECT a.squad_code FROM assignments a
           WHERE a.clue_id = c.id AND a.state <> 'withdrawn' ORDER BY a.squad_code) AS assistants
 """
@@ -297,6 +298,21 @@ async def add_reports(session: AsyncSession, clue_id: int, count: int) -> int:
         {"id": clue_id, "n": count},
     )
     return int(result.scalar_one())
+
+
+async def by_progress_code(session: AsyncSession, code: str) -> str | None:
+    """The case number (service_request_id) a progress code opens: the clue's random
+    code, or the old case number of a resident's tip made before migration 0013."""
+    found = await session.execute(
+        text("""
+            SELECT service_request_id FROM clues WHERE progress_code = :code
+            UNION ALL
+            SELECT service_request_id FROM clues WHERE legacy_progress_code = :code
+            LIMIT 1
+        """),
+        {"code": code},
+    )
+    return found.scalar_one_or_none()
 
 
 async def by_intake_token(session: AsyncSession, token: str) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from command_center.auth.dependencies import CurrentPrincipal
@@ -13,6 +13,7 @@ from command_center.clues import service
 from command_center.clues.model import State
 from command_center.clues.schemas import ActionIn, ClueOut, EventOut, GridReportIn
 from command_center.errors import Forbidden
+from command_center.privacy import PERSONAL_RESPONSE_HEADERS
 from command_center.realtime import service as events_service
 from feeds.grid import submission_from_report
 
@@ -100,13 +101,16 @@ class ReporterOut(BaseModel):
 async def reporter_contact(
     clue_id: int,
     request: Request,
+    response: Response,
     by: CurrentPrincipal,
     reason: Annotated[str, Query(min_length=2, max_length=500, description="Why it is needed")],
 ) -> ReporterOut:
     """The reporter's name, phone and e-mail, unmasked, for operators who must call back.
-    Each look is an event in the clue's record."""
+    Each look is an event in the clue's record; the answer is never cached."""
     async with request.app.state.database.transaction() as session:
         contact = await service.reveal_reporter(
             session=session, clue_id=clue_id, by=by, reason=reason
         )
+    response.headers.update(PERSONAL_RESPONSE_HEADERS)
+    response.headers["Content-Disposition"] = f'attachment; filename="reporter-{clue_id}.json"'
     return ReporterOut(name=contact.name, phone=contact.phone, email=contact.email)

@@ -73,6 +73,14 @@ class ClueOut(BaseModel):
     duplicate_of: int | None
     report_count: int
     reporter_phone: str | None = Field(description="Masked, e.g. 138****8000")
+    public_hidden: bool = Field(
+        default=False, description="An operator hid it from the public views (moderation)"
+    )
+    public_description: str | None = Field(
+        default=None,
+        description="The text an operator wrote for the public in place of the description "
+        "(None: the description, personal data masked)",
+    )
 
     @classmethod
     def of(cls, clue: ClueRecord) -> ClueOut:
@@ -100,6 +108,8 @@ class ClueOut(BaseModel):
             duplicate_of=clue.duplicate_of,
             report_count=clue.report_count,
             reporter_phone=mask_phone(clue.reporter_phone),
+            public_hidden=clue.public_hidden,
+            public_description=clue.public_description,
         )
 
 

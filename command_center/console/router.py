@@ -3,6 +3,7 @@ a clue's suggested squads and its evidence. Every answer is scoped by the token.
 
 from __future__ import annotations
 
+import mimetypes
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -22,6 +23,7 @@ from command_center.console.schemas import (
 )
 from command_center.errors import NotFound
 from command_center.evidence import service as evidence_service
+from command_center.privacy import PERSONAL_RESPONSE_HEADERS
 
 router = APIRouter(prefix="/api/v1", tags=["consoles"])
 
@@ -148,12 +150,19 @@ async def evidence(clue_id: int, request: Request, by: CurrentPrincipal) -> list
 async def evidence_file(
     clue_id: int, evidence_id: int, request: Request, by: CurrentPrincipal
 ) -> Response:
-    """The evidence file as stored (its SHA-256 is in the clue's record)."""
+    """The evidence file as stored (its SHA-256 is in the clue's record): a download,
+    never sniffed as another type, never kept by a browser or proxy cache (it may show
+    people and places; issue 15, finding 9)."""
     state = request.app.state
     async with state.database.sessions() as session:
         await clues_service.get_scoped(session=session, clue_id=clue_id, by=by)
         item = await evidence_service.get(session=session, evidence_id=evidence_id)
     if item is None or item.clue_id != clue_id:
         raise NotFound("no such evidence for this clue")
-    headers: dict[str, Any] = {"Cache-Control": "private, max-age=3600", "ETag": item.sha256}
+    extension = mimetypes.guess_extension(item.media_type) or ""
+    headers: dict[str, Any] = {
+        **PERSONAL_RESPONSE_HEADERS,
+        "Content-Disposition": f'attachment; filename="evidence-{clue_id}-{item.id}{extension}"',
+        "ETag": item.sha256,
+    }
     return Response(state.media.get(item.storage_key), media_type=item.media_type, headers=headers)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from command_center.spreadsheets import safe_cell
+
 COLUMNS = (
     "id",
     "service_request_id",
@@ -75,6 +77,8 @@ def _text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.7f}"
+    if isinstance(value, str):
+        return safe_cell(value)  # a description such as =HYPERLINK(...) stays text
     return str(value)
 
 

@@ -88,6 +88,9 @@ class PublicRequest:
     deadline: datetime | None
     duplicate_of: str | None
     report_count: int
+    channel: str = ""
+    public_hidden: bool = False
+    public_description: str | None = None  # an operator's text for the public
 
 
 @dataclass(frozen=True, slots=True)

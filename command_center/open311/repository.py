@@ -20,7 +20,8 @@ SELECT c.service_request_id, COALESCE(o.state, c.state) AS state,
        GREATEST(c.updated_at, o.updated_at) AS updated_at,
        COALESCE(o.deadline, c.deadline) AS deadline,
        o.service_request_id AS duplicate_of,
-       COALESCE(o.report_count, c.report_count) AS report_count
+       COALESCE(o.report_count, c.report_count) AS report_count,
+       c.channel, c.public_hidden, c.public_description
 FROM clues c
 JOIN matters m ON m.code = c.matter_code
 LEFT JOIN clues o ON o.id = c.duplicate_of
@@ -37,23 +38,37 @@ class RequestQuery:
     statuses: Sequence[str] = ()
     city: str | None = None
     limit: int = 1000
+    channels: Sequence[str] | None = None  # None: every channel (hidden ones too)
 
 
 def _request(row: Any) -> PublicRequest:
     return PublicRequest(**row._mapping)
 
 
-async def by_ids(session: AsyncSession, ids: Sequence[str]) -> list[PublicRequest]:
+def _audience_clause(channels: Sequence[str] | None, params: dict[str, Any]) -> str:
+    """Only the given channels and nothing an operator hid; TRUE for None."""
+    if channels is None:
+        return "TRUE"
+    params["channels"] = list(channels)
+    return "c.channel = ANY(:channels) AND NOT c.public_hidden"
+
+
+async def by_ids(
+    session: AsyncSession, ids: Sequence[str], *, channels: Sequence[str] | None = None
+) -> list[PublicRequest]:
+    params: dict[str, Any] = {"ids": list(ids)}
+    audience = _audience_clause(channels, params)
     rows = await session.execute(
-        text(f"{SELECT} WHERE c.service_request_id = ANY(:ids) ORDER BY c.id"), {"ids": list(ids)}
+        text(f"{SELECT} WHERE c.service_request_id = ANY(:ids) AND {audience} ORDER BY c.id"),
+        params,
     )
     return [_request(row) for row in rows]
 
 
 async def search(session: AsyncSession, query: RequestQuery) -> list[PublicRequest]:
     """Requests by service code, time window, open/closed and city; newest first."""
-    clauses = ["TRUE"]
     params: dict[str, Any] = {"limit": query.limit}
+    clauses = [_audience_clause(query.channels, params)]
     if query.service_codes:
         clauses.append("c.matter_code = ANY(:codes)")
         params["codes"] = list(query.service_codes)
@@ -77,18 +92,33 @@ async def search(session: AsyncSession, query: RequestQuery) -> list[PublicReque
 
 
 async def updates(
-    session: AsyncSession, *, start: datetime, end: datetime, city: str | None, limit: int
+    session: AsyncSession,
+    *,
+    start: datetime,
+    end: datetime,
+    city: str | None,
+    limit: int,
+    channels: Sequence[str] | None = None,
 ) -> list[RequestUpdate]:
     """Public status changes between two times, oldest first."""
+    params: dict[str, Any] = {
+        "types": list(EXTENDED_STATUS),
+        "start": start,
+        "end": end,
+        "city": city,
+        "limit": limit,
+    }
+    audience = _audience_clause(channels, params)
     rows = await session.execute(
-        text("""
+        text(f"""
             SELECT e.id AS update_id, c.service_request_id, e.type AS event_type, e.at, e.data
             FROM events e JOIN clues c ON c.id = e.clue_id
             WHERE e.type = ANY(:types) AND e.at >= :start AND e.at <= :end
               AND (CAST(:city AS text) IS NULL OR c.jurisdiction_path[1] = :city)
+              AND {audience}
             ORDER BY e.id LIMIT :limit
         """),
-        {"types": list(EXTENDED_STATUS), "start": start, "end": end, "city": city, "limit": limit},
+        params,
     )
     return [RequestUpdate(**row._mapping) for row in rows]
 

@@ -19,6 +19,7 @@ from command_center.errors import InvalidInput, NotFound
 from command_center.open311 import intake
 from command_center.open311 import service as open311
 from command_center.open311.formats import render
+from command_center.publicview.model import Audience
 from feeds.open311 import parse_request_form
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -28,6 +29,14 @@ MAX_FORM_FIELDS = 200
 Fmt = Annotated[str, Path(pattern="^(json|xml)$", description="json or xml")]
 Jurisdiction = Annotated[
     str | None, Query(max_length=64, description="City code, where several are loaded")
+]
+ApiKey = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="A partner's key: sees what OPEN311_PARTNER_VIEW grants (without one: "
+        "the public view, docs/security-findings.md)",
+    ),
 ]
 
 FORM_SCHEMA: dict[str, Any] = {
@@ -153,9 +162,12 @@ async def get_requests(
     end_date: Annotated[str | None, Query(max_length=40)] = None,
     status: Annotated[str | None, Query(max_length=40)] = None,
     jurisdiction_id: Jurisdiction = None,
+    api_key: ApiKey = None,
 ) -> Response:
     """Requests by id (comma list, overrides the rest), service code, time (default the
-    last 90 days, at most 90) and status; newest first, at most 1000."""
+    last 90 days, at most 90) and status; newest first, at most 1000. Only the public
+    channels, with personal data masked and positions rounded, unless an api_key
+    grants more."""
     state = request.app.state
     zone = state.settings.zone
     start, end = open311.window(
@@ -166,6 +178,7 @@ async def get_requests(
     )
     async with state.database.sessions() as session:
         city = await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
+        reader = await _audience(request, session, api_key)
         found = await open311.requests(
             session=session,
             ids=open311.split_list(service_request_id),
@@ -174,8 +187,9 @@ async def get_requests(
             end=end,
             statuses=open311.split_list(status),
             city=city,
+            audience=reader,
         )
-    body = [open311.request_view(r, zone) for r in found]
+    body = [open311.request_view(r, zone, reader) for r in found]
     return render(fmt, body, root="service_requests", item="request")
 
 
@@ -185,10 +199,13 @@ async def get_request(
     fmt: Fmt,
     request: Request,
     jurisdiction_id: Jurisdiction = None,
+    api_key: ApiKey = None,
 ) -> Response:
+    """One request, as the list shows it; 404 also for one the caller may not see."""
     state = request.app.state
     async with state.database.sessions() as session:
         await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
+        reader = await _audience(request, session, api_key)
         found = await open311.requests(
             session=session,
             ids=[service_request_id],
@@ -197,10 +214,11 @@ async def get_request(
             end=_now(),
             statuses=[],
             city=None,
+            audience=reader,
         )
     if not found:
         raise NotFound(f"no service request {service_request_id}")
-    body = [open311.request_view(found[0], state.settings.zone)]
+    body = [open311.request_view(found[0], state.settings.zone, reader)]
     return render(fmt, body, root="service_requests", item="request")
 
 
@@ -227,8 +245,10 @@ async def get_updates(
     start_date: Annotated[str | None, Query(max_length=40)] = None,
     end_date: Annotated[str | None, Query(max_length=40)] = None,
     jurisdiction_id: Jurisdiction = None,
+    api_key: ApiKey = None,
 ) -> Response:
-    """Status changes since a time (default the last 24 hours, at most 90 days)."""
+    """Status changes since a time (default the last 24 hours, at most 90 days), of the
+    requests the caller may see."""
     state = request.app.state
     zone = state.settings.zone
     start, end = open311.window(
@@ -239,8 +259,11 @@ async def get_updates(
     )
     async with state.database.sessions() as session:
         city = await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
-        found = await open311.updates(session=session, start=start, end=end, city=city)
-    body = [open311.update_view(u, zone) for u in found]
+        reader = await _audience(request, session, api_key)
+        found = await open311.updates(
+            session=session, start=start, end=end, city=city, audience=reader
+        )
+    body = [open311.update_view(u, zone, reader) for u in found]
     return render(fmt, body, root="service_request_updates", item="request_update")
 
 
@@ -262,6 +285,12 @@ async def form_items(request: Request) -> list[tuple[str, str]]:
         raise InvalidInput("the form is not UTF-8 text") from None
     except ValueError:
         raise InvalidInput(f"the form has more than {MAX_FORM_FIELDS} fields") from None
+
+
+async def _audience(request: Request, session: Any, api_key: str | None) -> Audience:
+    return await open311.audience(
+        session=session, api_key=api_key, policy=request.app.state.public_policy
+    )
 
 
 def _now() -> datetime:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from command_center.apikeys import service as apikeys_service
 from command_center.clues.model import CLOSED_STATES, State
 from command_center.errors import InvalidInput, NotFound
 from command_center.matters import service as matters_service
@@ -19,6 +20,13 @@ from command_center.open311.model import (
     public_description,
 )
 from command_center.open311.repository import RequestQuery
+from command_center.publicview.model import (
+    Audience,
+    PublicPolicy,
+    mask_personal,
+    public_text,
+    snap,
+)
 
 MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000
@@ -31,6 +39,15 @@ async def check_jurisdiction(*, session: AsyncSession, jurisdiction_id: str | No
     if jurisdiction_id not in await repository.cities(session):
         raise NotFound(f"unknown jurisdiction_id {jurisdiction_id!r}")
     return jurisdiction_id
+
+
+async def audience(*, session: AsyncSession, api_key: str | None, policy: PublicPolicy) -> Audience:
+    """Who reads: a partner with a valid `api_key` (Forbidden, 403, for an invalid one)
+    or anyone."""
+    if api_key is None or api_key.strip() == "":
+        return policy.anonymous()
+    await apikeys_service.authenticate(session=session, key=api_key)
+    return policy.partner()
 
 
 async def services(*, session: AsyncSession) -> list[dict[str, Any]]:
@@ -100,12 +117,16 @@ async def requests(
     end: datetime,
     statuses: list[str],
     city: str | None,
+    audience: Audience,
 ) -> list[PublicRequest]:
-    """`ids` (at most 1000) override every other filter."""
+    """What `audience` may see of the requests asked for: `ids` (at most 1000) override
+    every other filter; a request of a channel it may not see, or one an operator hid,
+    is as absent as an unknown one."""
+    channels = None if audience.channels is None else sorted(audience.channels)
     if ids:
         if len(ids) > MAX_RESULTS:
             raise InvalidInput(f"at most {MAX_RESULTS} service_request_id values")
-        return await repository.by_ids(session, ids)
+        return await repository.by_ids(session, ids, channels=channels)
     unknown = set(statuses) - {"open", "closed"}
     if unknown:
         raise InvalidInput(f"status must be open or closed, not {sorted(unknown)[0]!r}")
@@ -116,20 +137,32 @@ async def requests(
         statuses=statuses,
         city=city,
         limit=MAX_RESULTS,
+        channels=channels,
     )
     return await repository.search(session, query)
 
 
 async def updates(
-    *, session: AsyncSession, start: datetime, end: datetime, city: str | None
+    *,
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    city: str | None,
+    audience: Audience,
 ) -> list[RequestUpdate]:
-    return await repository.updates(session, start=start, end=end, city=city, limit=MAX_RESULTS)
+    channels = None if audience.channels is None else sorted(audience.channels)
+    return await repository.updates(
+        session, start=start, end=end, city=city, limit=MAX_RESULTS, channels=channels
+    )
 
 
-def request_view(request: PublicRequest, zone: ZoneInfo) -> dict[str, Any]:
-    """The GeoReport v2 fields of a request; nothing about the reporter."""
+def request_view(request: PublicRequest, zone: ZoneInfo, audience: Audience) -> dict[str, Any]:
+    """The GeoReport v2 fields of a request as `audience` may see them (publicview/model.py):
+    nothing about the reporter; the description masked or moderated; the position snapped
+    to the audience's precision."""
     status = "closed" if State(request.state) in CLOSED_STATES else "open"
-    notes = request.status_note
+    lon, lat = snap(request.lon, request.lat, audience.precision_m)
+    notes = _masked(request.status_note, audience)
     if request.duplicate_of:
         merged = f"与 {request.duplicate_of} 为同一问题，合并办理"
         notes = f"{merged}；{notes}" if notes else merged
@@ -139,28 +172,37 @@ def request_view(request: PublicRequest, zone: ZoneInfo) -> dict[str, Any]:
         "status_notes": notes,
         "service_name": request.matter_name,
         "service_code": request.matter_code,
-        "description": request.description,
+        "description": public_text(
+            request.description,
+            moderated=request.public_description,
+            hidden=request.public_hidden,
+            mask=audience.mask,
+        ),
         "agency_responsible": request.department,
         "service_notice": None,
         "requested_datetime": local_time(request.created_at, zone),
         "updated_datetime": local_time(request.updated_at, zone),
         "expected_datetime": local_time(request.deadline, zone),
-        "address": request.address,
+        "address": _masked(request.address, audience),
         "address_id": None,
         "zipcode": None,
-        "lat": request.lat,
-        "long": request.lon,
+        "lat": lat,
+        "long": lon,
         "media_url": request.media_url,
     }
 
 
-def update_view(update: RequestUpdate, zone: ZoneInfo) -> dict[str, Any]:
+def _masked(text: str | None, audience: Audience) -> str | None:
+    return mask_personal(text) if text and audience.mask else text
+
+
+def update_view(update: RequestUpdate, zone: ZoneInfo, audience: Audience) -> dict[str, Any]:
     return {
         "update_id": str(update.update_id),
         "service_request_id": update.service_request_id,
         "updated_datetime": local_time(update.at, zone),
         "status": extended_status(update.event_type, update.data),
-        "description": public_description(update.event_type, update.data),
+        "description": _masked(public_description(update.event_type, update.data), audience),
         "media_url": None,
         "external_status_code": update.event_type.removeprefix("clue."),
     }

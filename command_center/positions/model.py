@@ -8,7 +8,9 @@ The OsmAnd protocol (what OsmAnd, Traccar Client and many GPS trackers send): `i
 
 from __future__ import annotations
 
+import hashlib
 import math
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +21,18 @@ from gis.crs import CoordinateError, to_wgs84
 
 KNOT = 0.514444  # m/s
 COLUMNS = ("code", "name", "squad", "device_id", "phone")
+TRACKER_ID_BYTES = 24  # 192 random bits: 32 URL-safe characters
+
+
+def new_tracker_id() -> str:
+    """A secret OsmAnd `id` for a member's phone: random, shown once, stored as a digest.
+    The OsmAnd app and Traccar Client both let the user set the id they send."""
+    return secrets.token_urlsafe(TRACKER_ID_BYTES)
+
+
+def tracker_digest(tracker_id: str) -> str:
+    """What is stored of a tracker id (a random secret needs no slow hash)."""
+    return hashlib.sha256(tracker_id.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

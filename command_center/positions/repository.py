@@ -29,9 +29,35 @@ async def upsert(session: AsyncSession, member: Member) -> None:
     )
 
 
-async def carries_device(session: AsyncSession, device_id: str) -> bool:
-    """Whether some member carries the device."""
+async def device_of_tracker(session: AsyncSession, digest: str) -> str | None:
+    """The device a member carries whose tracker id has this digest, if any."""
     found = await session.execute(
-        text("SELECT 1 FROM members WHERE device_id = :d"), {"d": device_id}
+        text("""
+            SELECT d.id FROM devices d JOIN members m ON m.device_id = d.id
+            WHERE d.tracker_key_sha256 = :digest
+        """),
+        {"digest": digest},
     )
-    return found.first() is not None
+    return found.scalar_one_or_none()
+
+
+async def set_tracker_digest(session: AsyncSession, device_id: str, digest: str) -> None:
+    await session.execute(
+        text("UPDATE devices SET tracker_key_sha256 = :digest, updated_at = now() WHERE id = :d"),
+        {"digest": digest, "d": device_id},
+    )
+
+
+async def has_tracker(session: AsyncSession, device_id: str) -> bool:
+    found = await session.execute(
+        text("SELECT tracker_key_sha256 IS NOT NULL FROM devices WHERE id = :d"), {"d": device_id}
+    )
+    return bool(found.scalar_one_or_none())
+
+
+async def device_of_member(session: AsyncSession, code: str) -> str | None:
+    """The device the member carries; None for no such member or none carried."""
+    found = await session.execute(
+        text("SELECT device_id FROM members WHERE code = :code"), {"code": code}
+    )
+    return found.scalar_one_or_none()

@@ -1,6 +1,11 @@
 """`/api/v1/positions/osmand`: the OsmAnd protocol that trackers and tracking apps speak
 (GET with query parameters, or POST with the same as a form or query). Answers 200 with
-an empty body, as those clients expect; 400 names a bad field; 404 an unknown device."""
+an empty body, as those clients expect; 400 names a bad field; 404 an id no tracker has.
+
+`id` is a secret issued per member's phone (`import members`, `command-center osmand-id`),
+not the device's name: the protocol carries no other credential. A wrong id gets the same
+404 whatever it is. A position outside the city or too far from the last believed one
+answers 200 like any other (the tracker has nothing to fix) but is stored as suspect."""
 
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ def _parameter(name: str, kind: str, description: str) -> dict[str, object]:
 # clients, and so that the API's fuzz exercises them.
 OSMAND = {
     "parameters": [
-        _parameter("id", "string", "The device id (a member's phone, see `import members`)"),
+        _parameter("id", "string", "The secret tracker id issued for a member's phone"),
         _parameter("lat", "number", "Latitude"),
         _parameter("lon", "number", "Longitude"),
         _parameter("crs", "string", "`wgs84` (default) or `gcj02`"),
@@ -58,8 +63,10 @@ async def _osmand(request: Request) -> Response:
     now = state.clock()
     report = parse_osmand(params, now=now)
     async with state.database.transaction() as session:
-        position = await service.report_osmand(session=session, report=report, now=now)
+        recorded = await service.report_osmand(
+            session=session, report=report, now=now, rule=state.plausibility
+        )
     await telemetry_service.broadcast(
-        bus=state.telemetry_bus, position=position, streams=state.stream_lookup
+        bus=state.telemetry_bus, position=recorded.position, streams=state.stream_lookup
     )
     return Response(status_code=200)

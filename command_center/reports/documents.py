@@ -69,7 +69,9 @@ class Document:
 
 
 def tracking_url(base_url: str, clue: ClueRecord) -> str:
-    return f"{base_url}/track/{clue.service_request_id}"
+    """The progress page by the clue's random progress code (the case number printed
+    beside it cannot open it: issue 15, finding 3)."""
+    return f"{base_url}/track/{clue.progress_code or clue.service_request_id}"
 
 
 def _qr(url: str) -> str:

@@ -11,6 +11,7 @@ STATUS_TEXT = {"open": "办理中", "closed": "已办结"}
 
 def progress_page(progress: dict[str, Any]) -> str:
     code = escape(progress["service_request_id"])
+    qr_code = escape(progress["progress_code"])  # the case number does not open it
     rows = "".join(
         f"<li><time>{escape(str(item['at']))}</time> {escape(item['description'])}</li>"
         for item in progress["history"]
@@ -40,5 +41,5 @@ img{{max-width:48%;margin:.2rem;border-radius:4px}}
 <p>{notes}</p>{merged}
 <ol>{rows}</ol>
 <div>{photos}</div>
-<p><img src="/api/v1/public/clues/{code}/qr.svg" alt="二维码" width="160"></p>
+<p><img src="/api/v1/public/clues/{qr_code}/qr.svg" alt="二维码" width="160"></p>
 </body></html>"""

@@ -74,8 +74,9 @@ class RatingIn(BaseModel):
     },
 )
 async def submit_tip(request: Request) -> JSONResponse:
-    """A resident's tip (multipart): answers with the tracking code, the secret that lets
-    the reporter rate the result, and links to the progress page and its QR codes."""
+    """A resident's tip (multipart): answers with the case number, the progress code that
+    opens its progress (random; the case number does not), the secret that lets the
+    reporter rate the result, and links to the progress page and its QR codes."""
     state = request.app.state
     settings = state.settings
     content_type = request.headers.get("content-type", "")
@@ -103,11 +104,12 @@ async def submit_tip(request: Request) -> JSONResponse:
             zone=settings.zone,
             code_prefix=settings.public_code_prefix,
         )
-    code = result.intake.service_request_id
+    code = result.progress_code
     base = settings.public_base_url
     return JSONResponse(
         {
-            "service_request_id": code,
+            "service_request_id": result.intake.service_request_id,
+            "progress_code": code,
             "secret": result.secret,
             "state": result.intake.state.value,
             "duplicate_of": result.intake.duplicate_of,
@@ -125,21 +127,30 @@ async def progress(
     request: Request,
     x_tracking_secret: Annotated[str | None, Header(max_length=64)] = None,
 ) -> dict[str, Any]:
-    """Public progress by code; with the `X-Tracking-Secret` header also the rating state."""
+    """Public progress by progress code; with the `X-Tracking-Secret` header also the
+    rating state. 404 for an unknown code; past PROGRESS_UNKNOWN_CODES_PER_MINUTE of those
+    from one address, 429 with Retry-After."""
     state = request.app.state
+    case = await _case_number(request, code)
     async with state.database.sessions() as session:
         return await service.progress(
-            session=session, code=code, secret=x_tracking_secret, zone=state.settings.zone
+            session=session,
+            code=code,
+            case=case,
+            secret=x_tracking_secret,
+            zone=state.settings.zone,
+            audience=state.public_policy.anonymous(),
         )
 
 
 @router.post("/api/v1/public/clues/{code}/rating")
 async def rate(code: Code, body: RatingIn, request: Request) -> dict[str, Any]:
     """Rate a closed clue once (1–5); 1–2 within 7 days of closing reopens it."""
+    case = await _case_number(request, code)
     async with request.app.state.database.transaction() as session:
         return await service.rate(
             session=session,
-            code=code,
+            code=case,
             secret=body.secret,
             rating=body.rating,
             comment=(body.comment or "").strip() or None,
@@ -177,9 +188,15 @@ async def public_photo(code: Code, evidence_id: int, request: Request) -> Respon
 async def track_page(code: Code, request: Request) -> HTMLResponse:
     """The page a clue's QR code opens: public progress, in Chinese, with no script."""
     state = request.app.state
+    case = await _case_number(request, code)
     async with state.database.sessions() as session:
         body = await service.progress(
-            session=session, code=code, secret=None, zone=state.settings.zone
+            session=session,
+            code=code,
+            case=case,
+            secret=None,
+            zone=state.settings.zone,
+            audience=state.public_policy.anonymous(),
         )
     return HTMLResponse(progress_page(body))
 
@@ -187,9 +204,25 @@ async def track_page(code: Code, request: Request) -> HTMLResponse:
 async def _exists(request: Request, code: str) -> int:
     from command_center.clues import service as clues_service
 
+    case = await _case_number(request, code)
     async with request.app.state.database.sessions() as session:
-        clue = await clues_service.get_public(session=session, service_request_id=code)
+        clue = await clues_service.get_public(session=session, service_request_id=case)
     return clue.id
+
+
+async def _case_number(request: Request, code: str) -> str:
+    """The case number a progress code opens. NotFound for an unknown code, counted per
+    client address: past the budget RateLimited (429, Retry-After), so that codes cannot
+    be tried by the thousand."""
+    state = request.app.state
+    async with state.database.sessions() as session:
+        case = await service.case_number(session=session, code=code)
+    if case is not None:
+        return case
+    client = request.client.host if request.client else "unknown"
+    checks = [(f"unknown-code:{client}", state.unknown_code_limit)]
+    await enforce(state.limiter, checks, "lookups of unknown codes from this address")
+    raise NotFound("no tip has this code; check it against the slip or the SMS")
 
 
 def _submission(fields: dict[str, str], device: str | None) -> Submission:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,9 +24,11 @@ from command_center.evidence.storage import MediaStore
 from command_center.open311 import service as open311
 from command_center.open311.model import EXTENDED_STATUS, extended_status, public_description
 from command_center.privacy import mask_phone
+from command_center.publicview.model import Audience, mask_personal
 from command_center.realtime import outbox
 from command_center.realtime import service as events_service
 from command_center.realtime.events import PendingEvent
+from command_center.residents.model import is_well_formed, normalise
 from feeds.photos import CheckedPhoto
 
 REOPEN_WITHIN = timedelta(days=7)
@@ -41,6 +43,17 @@ def secret_hash(secret: str) -> str:
 class TipResult:
     intake: IntakeResult
     secret: str
+    progress_code: str
+
+
+async def case_number(*, session: AsyncSession, code: str) -> str | None:
+    """The case number a progress code (as typed) opens; None for a code no clue has.
+    A code whose check character is wrong is not looked up (residents/model.py)."""
+    typed = normalise(code)
+    if is_well_formed(typed):
+        return await clues_repository.by_progress_code(session, typed)
+    # the old date-and-counter codes of tips made before migration 0013
+    return await clues_repository.by_progress_code(session, code) if code.isdigit() else None
 
 
 async def submit_tip(
@@ -76,22 +89,31 @@ async def submit_tip(
                 lat=submission.lat,
             ),
         )
-    return TipResult(result, secret)
+    assert clue.progress_code is not None  # the database gives every clue one
+    return TipResult(result, secret, clue.progress_code)
 
 
 def _with_secret(submission: Submission, hashed: str) -> Submission:
-    from dataclasses import replace
-
     return replace(submission, tracking_secret_hash=hashed)
 
 
 async def progress(
-    *, session: AsyncSession, code: str, secret: str | None, zone: ZoneInfo
+    *,
+    session: AsyncSession,
+    code: str,
+    case: str,
+    secret: str | None,
+    zone: ZoneInfo,
+    audience: Audience,
 ) -> dict[str, Any]:
-    """What a resident sees by code: status and public history. With the tip's secret,
-    also whether it can be rated, the rating given and the reporter's masked phone."""
-    [request] = await _request(session, code)
-    tracking = await clues_repository.tracking(session, code)
+    """What a resident sees by code: the public view of the request (the same as the
+    Open311 detail's for `audience`: masked or moderated text, rounded position), its
+    status and public history, whatever its channel (the code is the reporter's). With
+    the tip's secret, also whether it can be rated, the rating given and the reporter's
+    masked phone."""
+    audience = replace(audience, channels=None)
+    [request] = await _request(session, case, audience)
+    tracking = await clues_repository.tracking(session, case)
     assert tracking is not None
     history_ids = [tracking.clue_id] + ([tracking.duplicate_of] if tracking.duplicate_of else [])
     history = []
@@ -102,7 +124,7 @@ async def progress(
                     {
                         "at": open311.local_time(event.at, zone),
                         "status": extended_status(event.type, event.data),
-                        "description": public_description(event.type, event.data),
+                        "description": mask_personal(public_description(event.type, event.data)),
                     }
                 )
     history.sort(key=lambda item: str(item["at"]))
@@ -111,13 +133,18 @@ async def progress(
         for item in await evidence_service.for_clue(session=session, clue_id=tracking.clue_id)
         if item.public_key is not None
     ]
-    view = open311.request_view(request, zone)
+    view = open311.request_view(request, zone, audience)
     body: dict[str, Any] = {
-        "service_request_id": code,
+        "service_request_id": case,
+        "progress_code": code,
         "status": view["status"],
         "state": request.state,
         "status_notes": view["status_notes"],
         "service_name": request.matter_name,
+        "description": view["description"],
+        "address": view["address"],
+        "lat": view["lat"],
+        "long": view["long"],
         "agency_responsible": request.department,
         "requested_datetime": view["requested_datetime"],
         "updated_datetime": view["updated_datetime"],
@@ -195,7 +222,7 @@ async def _judged_clue(session: AsyncSession, clue_id: int) -> ClueRecord:
     return await clues_service.get_scoped(session=session, clue_id=clue_id, by=SYSTEM)
 
 
-async def _request(session: AsyncSession, code: str) -> list[Any]:
+async def _request(session: AsyncSession, code: str, audience: Audience) -> list[Any]:
     found = await open311.requests(
         session=session,
         ids=[code],
@@ -204,6 +231,7 @@ async def _request(session: AsyncSession, code: str) -> list[Any]:
         end=datetime.max,
         statuses=[],
         city=None,
+        audience=audience,
     )
     if not found:
         raise NotFound(f"no clue {code}")

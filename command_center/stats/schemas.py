@@ -9,6 +9,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from command_center.spreadsheets import safe_cell
 from command_center.stats.model import WEIGHTS, Row, Step
 from command_center.stats.periods import Period
 
@@ -162,9 +163,9 @@ def indicators_csv(rows: list[IndicatorRow], *, label: str, by: str) -> str:
             steps += [_num(t.mean_seconds, 1) if t else "", _num(t.p90_seconds, 1) if t else ""]
         writer.writerow(
             [
-                label,
-                r.key or "",
-                r.name or "",
+                safe_cell(label),
+                safe_cell(r.key or ""),
+                safe_cell(r.name or ""),
                 r.rank if r.rank is not None else "",
                 _num(r.composite, 2),
                 *(values[c] for c in COUNT_COLUMNS),

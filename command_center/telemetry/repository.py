@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.telemetry.model import Device, DeviceKind, Position, Report
+from command_center.telemetry.plausibility import Suspect
 
 DEVICE_COLUMNS = "d.id, d.kind, d.squad_code, d.label"
 POSITION_COLUMNS = """
@@ -51,7 +53,7 @@ INSERT_POINTS = text(f"""
 WITH input AS (
     SELECT * FROM jsonb_to_recordset(CAST(:points AS jsonb)) AS p(
         at timestamptz, lon float8, lat float8, crs text, heading real, speed real,
-        altitude real, battery real, accuracy real)
+        altitude real, battery real, accuracy real, suspect text)
 ),
 located AS (
     SELECT input.*, ST_SetSRID(ST_MakePoint(input.lon, input.lat), 4326) AS g, j.code, j.path
@@ -63,9 +65,9 @@ located AS (
 ),
 written AS (
     INSERT INTO telemetry (device_id, at, position, submitted_crs, heading, speed, altitude,
-        battery, accuracy, jurisdiction_code, jurisdiction_path)
+        battery, accuracy, jurisdiction_code, jurisdiction_path, suspect)
     SELECT :device, at, g, crs, heading, speed, altitude, battery, accuracy, code,
-           COALESCE(path, '{{}}')
+           COALESCE(path, '{{}}'), suspect
     FROM located
     RETURNING *
 )
@@ -73,7 +75,27 @@ SELECT at, ST_X(position) AS lon, ST_Y(position) AS lat, heading, speed, altitud
        accuracy, jurisdiction_code, jurisdiction_path,
        ARRAY(SELECT DISTINCT x FROM unnest(
            jurisdiction_path || ARRAY({SQUAD_PATHS.format(squad=":squad")})) AS x) AS scope_path
-FROM written ORDER BY at DESC LIMIT 1
+FROM written WHERE suspect IS NULL ORDER BY at DESC LIMIT 1
+""")
+
+# Per point: within the city's area plus a margin? (An empty map knows no area: all are.)
+# The margin is first tested in degrees (an index search, generous below 60° latitude),
+# then on the sphere.
+INSIDE_AREA = text("""
+SELECT p.n, (
+    NOT EXISTS (SELECT 1 FROM jurisdictions)
+    OR EXISTS (SELECT 1 FROM jurisdictions j WHERE ST_Covers(j.geom, p.g))
+    OR EXISTS (
+        SELECT 1 FROM jurisdictions j
+        WHERE ST_DWithin(j.geom, p.g, :margin_m / 55000.0)
+          AND ST_DWithin(geography(j.geom), geography(p.g), :margin_m)
+    )
+) AS inside
+FROM (
+    SELECT n, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS g
+    FROM jsonb_to_recordset(CAST(:points AS jsonb)) AS x(n int, lon float8, lat float8)
+) AS p
+ORDER BY p.n
 """)
 
 # Keep the newest point per device (by the device's clock); older uploads do not move it.
@@ -146,8 +168,14 @@ async def get_device(session: AsyncSession, device_id: str) -> Device | None:
     return _device(row) if row else None
 
 
-async def record(session: AsyncSession, device: Device, reports: list[Report]) -> Position | None:
-    """Store the points; the device's new position if the newest point is its latest."""
+async def record(
+    session: AsyncSession,
+    device: Device,
+    reports: list[Report],
+    suspects: Sequence[Suspect | None],
+) -> Position | None:
+    """Store the points with their verdicts; the device's new position if the newest
+    believed point is its latest (suspect points never move it)."""
     points = [
         {
             "at": r.at.isoformat(),
@@ -159,15 +187,18 @@ async def record(session: AsyncSession, device: Device, reports: list[Report]) -
             "altitude": r.altitude,
             "battery": r.battery,
             "accuracy": r.accuracy,
+            "suspect": None if why is None else why.value,
         }
-        for r in reports
+        for r, why in zip(reports, suspects, strict=True)
     ]
     newest = (
         await session.execute(
             INSERT_POINTS,
             {"points": json.dumps(points), "device": device.id, "squad": device.squad_code},
         )
-    ).one()
+    ).one_or_none()
+    if newest is None:  # every point suspect: stored, but the device does not move
+        return None
     moved = (
         await session.execute(
             MOVE_DEVICE,
@@ -188,6 +219,19 @@ async def record(session: AsyncSession, device: Device, reports: list[Report]) -
         )
     ).one_or_none()
     return _position(device, moved) if moved else None
+
+
+async def inside_area(
+    session: AsyncSession, points: Sequence[tuple[float, float]], *, margin_m: float
+) -> list[bool]:
+    """Per (lon, lat): within the jurisdictions' area plus `margin_m` metres."""
+    if not points:
+        return []
+    numbered = [{"n": n, "lon": lon, "lat": lat} for n, (lon, lat) in enumerate(points)]
+    rows = await session.execute(
+        INSIDE_AREA, {"points": json.dumps(numbered), "margin_m": margin_m}
+    )
+    return [bool(row.inside) for row in rows]
 
 
 async def last_position(session: AsyncSession, device: Device) -> Position | None:

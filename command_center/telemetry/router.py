@@ -67,9 +67,17 @@ async def _ingest(
     points = reports(body, datetime.now(UTC))
     async with state.database.transaction() as session:
         device = await service.ensure_device(session=session, by=by)
-        position = await service.record(session=session, device=device, reports=points)
+        recorded = await service.record(
+            session=session, device=device, reports=points, rule=state.plausibility
+        )
+    position = recorded.position
     await service.broadcast(bus=state.telemetry_bus, position=position, streams=_streams(state))
-    return TelemetryAccepted(device_id=device.id, accepted=len(points), moved=position is not None)
+    return TelemetryAccepted(
+        device_id=device.id,
+        accepted=len(points),
+        moved=position is not None,
+        suspect=recorded.suspect,
+    )
 
 
 @router.get("/api/v1/devices", response_model=list[DeviceOut])

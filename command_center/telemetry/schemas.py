@@ -75,6 +75,11 @@ class TelemetryAccepted(BaseModel):
     device_id: str
     accepted: int
     moved: bool = Field(description="Whether this changed the device's latest position")
+    suspect: int = Field(
+        default=0,
+        description="Points recorded as suspect (outside the city's area, or a jump faster "
+        "than a car): stored, never used for dispatch nor shown as live",
+    )
 
 
 class DeviceIn(BaseModel):

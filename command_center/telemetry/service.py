@@ -7,6 +7,7 @@ bus after the caller's transaction commits (`broadcast`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,7 @@ from command_center.telemetry.model import (
     Report,
     position_body,
 )
+from command_center.telemetry.plausibility import Fix, Plausibility, judge
 
 STALE_AFTER_HOURS = 12.0  # positions older than this are not on a fresh wall screen
 WATCHERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN, Role.SQUAD, Role.GRID_WORKER})
@@ -72,14 +74,35 @@ async def get_device(*, session: AsyncSession, device_id: str) -> Device:
     return device
 
 
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What a report did: the device's new latest position (None: it did not move) and
+    how many of its points were recorded as suspect."""
+
+    position: Position | None
+    suspect: int
+
+
 async def record(
-    *, session: AsyncSession, device: Device, reports: list[Report]
-) -> Position | None:
-    """Store a device's points in the caller's transaction; its new latest position, or
-    None when every point is older than the one already known."""
+    *, session: AsyncSession, device: Device, reports: list[Report], rule: Plausibility
+) -> Recorded:
+    """Store a device's points in the caller's transaction, each judged by `rule`
+    (telemetry/plausibility.py): suspect points are kept with their reason but never move
+    the device, so dispatch and the wall see only believed ones. The position is None
+    when no believed point is newer than the one already known."""
     if not reports:
-        return None
-    return await repository.record(session, device, reports)
+        return Recorded(None, 0)
+    ordered = sorted(reports, key=lambda r: r.at)
+    inside = await repository.inside_area(
+        session, [(r.lon, r.lat) for r in ordered], margin_m=rule.area_margin_m
+    )
+    last = await repository.last_position(session, device)
+    believed = None if last is None else Fix(last.at, last.lon, last.lat)
+    verdicts = judge(
+        [Fix(r.at, r.lon, r.lat) for r in ordered], inside=inside, believed=believed, rule=rule
+    )
+    position = await repository.record(session, device, ordered, verdicts)
+    return Recorded(position, sum(v is not None for v in verdicts))
 
 
 async def broadcast(*, bus: TelemetryBus, position: Position | None, streams: StreamLookup) -> None:

@@ -10,7 +10,7 @@ offer, 404 for an unknown stream or session, 503 at a stream or viewer limit.
 from __future__ import annotations
 
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -39,6 +39,7 @@ router = APIRouter(tags=["video"])
 
 SDP = "application/sdp"
 PAGES = FilePath(__file__).parent / "pages"
+JAVASCRIPT = "text/javascript; charset=utf-8"
 StreamName = Annotated[str, Path(pattern=DEVICE_ID_PATTERN, description="Stream = device id")]
 SessionId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 SDP_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -222,6 +223,12 @@ async def publish_page() -> HTMLResponse:
 async def watch_page() -> HTMLResponse:
     """A WHEP viewer: `/video/watch#stream=<id>&token=<operator token>`."""
     return HTMLResponse((PAGES / "watch.html").read_text("utf-8"))
+
+
+@router.get("/video/{page}.js", include_in_schema=False)
+async def page_script(page: Literal["publish", "watch"]) -> Response:
+    """The pages' scripts, as files: the CSP allows no inline script (issue 15)."""
+    return Response((PAGES / f"{page}.js").read_text("utf-8"), media_type=JAVASCRIPT)
 
 
 # --- helpers -------------------------------------------------------------------------------

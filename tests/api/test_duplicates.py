@@ -60,9 +60,9 @@ async def test_a_resident_a_grid_worker_and_a_camera_make_one_clue(
     assert camera.duplicate_of == original
     linked = await clue_of(client, operator, original)
     assert linked["report_count"] == 3
-    [public] = (await client.get(f"/open311/v2/requests/{camera.service_request_id}.json")).json()
-    assert public["status"] == "open"
-    assert original in public["status_notes"]
+    # a camera's clue is internal (OPEN311_PUBLIC_CHANNELS): the public does not see it
+    internal = await client.get(f"/open311/v2/requests/{camera.service_request_id}.json")
+    assert internal.status_code == 404
 
 
 async def test_other_matters_and_other_places_are_not_duplicates(

@@ -39,7 +39,10 @@ async def test_a_live_position_beats_the_base_until_it_is_too_old(
             session=session,
             text_="code,name,squad,device_id,phone\nT-M1,测试队员,LD-01,t-phone-ld01,13900000000\n",
         )
-    assert summary == "1 members, 1 devices"
+    first, heading, issued = summary.splitlines()
+    assert first == "1 members, 1 devices" and "shown this once" in heading
+    member, device, tracker_id = issued.split()
+    assert (member, device) == ("T-M1", "t-phone-ld01") and len(tracker_id) >= 32
     before = await route(database, datetime.now(UTC))
     assert before.squad_code == "LD-02"
 
@@ -48,7 +51,7 @@ async def test_a_live_position_beats_the_base_until_it_is_too_old(
     response = await client.get(
         "/api/v1/positions/osmand",
         params={
-            "id": "t-phone-ld01",
+            "id": tracker_id,
             "lat": lat,
             "lon": lon,
             "crs": "gcj02",
@@ -80,6 +83,11 @@ async def test_unknown_devices_and_bad_fields_are_refused(client: httpx.AsyncCli
         "/api/v1/positions/osmand", params={"id": "nobody", "lat": 28.4, "lon": 119.9}
     )
     assert unknown.status_code == 404
+    # the device's name is not its tracker id: the same answer as for any unknown id
+    by_name = await client.get(
+        "/api/v1/positions/osmand", params={"id": "t-phone-ld01", "lat": 28.4, "lon": 119.9}
+    )
+    assert (by_name.status_code, by_name.content) == (404, unknown.content)
     bad = await client.post(
         "/api/v1/positions/osmand", data={"id": "t-phone-ld01", "lat": "x", "lon": "119.9"}
     )

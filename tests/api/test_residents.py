@@ -52,8 +52,10 @@ async def test_a_tip_with_a_photo_is_tracked_by_code_and_the_photo_loses_its_pos
     )
     assert response.status_code == 201, response.text
     tip = response.json()
-    code, secret = tip["service_request_id"], tip["secret"]
+    code, secret = tip["progress_code"], tip["secret"]
     assert tip["progress_url"].endswith(f"/track/{code}")
+    case = tip["service_request_id"]
+    assert (await client.get(f"/api/v1/public/clues/{case}")).status_code == 404
 
     public = (await client.get(f"/api/v1/public/clues/{code}")).json()
     assert public["status"] == "open"
@@ -72,7 +74,7 @@ async def test_a_tip_with_a_photo_is_tracked_by_code_and_the_photo_loses_its_pos
     clue = next(
         c
         for c in (await client.get("/api/v1/clues", headers=operator)).json()
-        if c["service_request_id"] == code
+        if c["service_request_id"] == case
     )
     assert clue["reporter_phone"] == "138****8000"  # masked for everyone by default
     record = (await client.get(f"/api/v1/clues/{clue['id']}/events", headers=operator)).json()
@@ -82,7 +84,7 @@ async def test_a_tip_with_a_photo_is_tracked_by_code_and_the_photo_loses_its_pos
 
 
 async def test_qr_codes_and_the_progress_page(client: httpx.AsyncClient) -> None:
-    code = (await send_tip(client)).json()["service_request_id"]
+    code = (await send_tip(client)).json()["progress_code"]
     png = await client.get(f"/api/v1/public/clues/{code}/qr.png")
     assert png.headers["content-type"] == "image/png"
     assert Image.open(io.BytesIO(png.content)).size[0] > 100
@@ -128,7 +130,7 @@ async def test_rating_once_after_closing_and_a_bad_one_reopens(
     live_server: LiveServer, client: httpx.AsyncClient
 ) -> None:
     tip = (await send_tip(client)).json()
-    code, secret = tip["service_request_id"], tip["secret"]
+    code, secret = tip["progress_code"], tip["secret"]
     rating_url = f"/api/v1/public/clues/{code}/rating"
     early = await client.post(rating_url, json={"secret": secret, "rating": 5})
     assert early.status_code == 409
@@ -136,7 +138,7 @@ async def test_rating_once_after_closing_and_a_bad_one_reopens(
     clue = next(
         c
         for c in (await client.get("/api/v1/clues", headers=operator)).json()
-        if c["service_request_id"] == code
+        if c["service_request_id"] == tip["service_request_id"]
     )
     squad_token = live_server.token(Role.SQUAD, squad=clue["squad_code"])
     squad = {"Authorization": f"Bearer {squad_token}"}

@@ -71,8 +71,9 @@ async def test_a_tip_goes_round_the_loop_through_the_four_consoles(
     answered_at = time.time()
     assert answer.status == 201, await answer.text()
     code = (await answer.json())["service_request_id"]
+    progress_code = (await answer.json())["progress_code"]  # what the resident keeps
     await resident.wait_for_selector("#receipt:not([hidden])")
-    assert await resident.text_content("#receipt-code") == code
+    assert await resident.text_content("#receipt-code") == progress_code
     await screenshot(resident, "report-receipt")
 
     # The wall shows it within a second of the intake, waiting for a decision.
@@ -141,7 +142,7 @@ async def test_a_tip_goes_round_the_loop_through_the_four_consoles(
     await screenshot(wall, "wall-closed")
 
     async with httpx.AsyncClient(base_url=url) as http:
-        clue = (await http.get(f"/api/v1/public/clues/{code}")).json()
+        clue = (await http.get(f"/api/v1/public/clues/{progress_code}")).json()
         assert clue["status"] == "closed"
     for page in (wall, desk, phone, resident):
         assert page.errors == [], page.errors  # type: ignore[attr-defined]

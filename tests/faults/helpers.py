@@ -28,6 +28,10 @@ def server_env(settings: Settings, database_url: str, redis_url: str | None) -> 
         "EVENT_CHANNEL": f"{settings.event_channel}:faults:{time.monotonic_ns()}",
         "RESIDENT_REPORTS_PER_MINUTE": "1000000",
         "ADDRESS_REQUESTS_PER_SECOND": "0",
+        # every listener and device of the load comes from 127.0.0.1 (issue 15 caps)
+        "WEBSOCKET_CONNECTIONS_PER_ADDRESS": "100000",
+        "WEBSOCKET_CONNECTIONS_PER_TOKEN": "100000",
+        "DEVICE_REQUESTS_PER_SECOND": "0",
         "OUTBOX_POLL_SECONDS": "0.5",
         "SCHEDULER_POLL_SECONDS": "2",
         "MEDIA_DIR": str(settings.media_dir),

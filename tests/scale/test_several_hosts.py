@@ -75,6 +75,10 @@ def two_hosts(database: Database, settings: Settings) -> Iterator[tuple[str, str
         "EVENT_CHANNEL": settings.event_channel + ":hosts",
         "RESIDENT_REPORTS_PER_MINUTE": "1000000",
         "ADDRESS_REQUESTS_PER_SECOND": "0",  # every tip comes from 127.0.0.1
+        # every listener and device of the load comes from 127.0.0.1 (issue 15 caps)
+        "WEBSOCKET_CONNECTIONS_PER_ADDRESS": "100000",
+        "WEBSOCKET_CONNECTIONS_PER_TOKEN": "100000",
+        "DEVICE_REQUESTS_PER_SECOND": "0",
         "OUTBOX_POLL_SECONDS": "0.5",
         "REDIS_URL": settings.redis_url or "",
     }

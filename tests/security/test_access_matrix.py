@@ -85,6 +85,9 @@ MATRIX = (
     Row("GET", A + "/events", only(200, *SEES_A)),
     Row("GET", A + "/documents", only(200, *SEES_A)),
     Row("GET", A + "/reporter", only(200, "operator", "admin"), {"params": {"reason": "回访"}}),
+    # changes nothing the public sees: not hidden, the masked description (issue 15)
+    Row("POST", A + "/moderation", only(200, "operator", "supervisor", "admin"),
+        {"json": {"hidden": False, "public_description": None, "reason": "审核"}}),
     Row("POST", A + "/actions", only(409, "squad", "admin"), {"json": {"action": "handle"}}),
     Row("POST", A + "/actions", only(409, "operator", "admin"), {"json": {"action": "close"}}),
     Row("POST", A + "/actions", only(409, "grid_worker", "operator", "admin"),
@@ -192,7 +195,7 @@ MATRIX = (
 def _path(row: Row, world: World) -> str:
     values = {
         "clue_id": str(world.clue_a),
-        "code": world.code_a,
+        "code": world.progress_a,
         "service_request_id": world.code_a,
         "service_code": "CG-001",
         "fmt": "json",

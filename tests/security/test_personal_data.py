@@ -56,8 +56,8 @@ async def test_every_other_answer_holds_no_contact_details(world: World) -> None
         "/open311/v2/requests.xml",
         f"/open311/v2/requests/{world.code_a}.json",
         "/open311/v2/servicerequestupdates.json",
-        f"/api/v1/public/clues/{world.code_a}",
-        f"/track/{world.code_a}",
+        f"/api/v1/public/clues/{world.progress_a}",
+        f"/track/{world.progress_a}",
     ]
     async with httpx.AsyncClient(base_url=world.url, timeout=10) as client:
         for caller in ("squad", "grid_worker", "operator", "supervisor", "admin", "anonymous"):
@@ -75,7 +75,7 @@ async def test_the_reporter_sees_the_phone_masked_with_the_secret_only(world: Wo
             files={"phone": (None, "13905710077"), "device_id": (None, "wx-privacy")},
         )
         assert tip.status_code == 201, tip.text
-        code, secret = tip.json()["service_request_id"], tip.json()["secret"]
+        code, secret = tip.json()["progress_code"], tip.json()["secret"]
         public = await client.get(f"/api/v1/public/clues/{code}")
         mine = await client.get(
             f"/api/v1/public/clues/{code}", headers={"X-Tracking-Secret": secret}

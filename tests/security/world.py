@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +56,10 @@ class World:
     signing_key: str
     clue_a: int
     clue_b: int
-    code_a: str
+    code_a: str  # case numbers (service_request_id)
     code_b: str
+    progress_a: str  # the random codes that open their progress
+    progress_b: str
 
     @property
     def url(self) -> str:
@@ -87,11 +91,31 @@ def security_env(settings: Settings, database_url: str, **extra: str) -> dict[st
         "ICE_HOST_ADDRESSES": "127.0.0.1",
         "RESIDENT_REPORTS_PER_MINUTE": "1000000",
         "ADDRESS_REQUESTS_PER_SECOND": "0",
+        # every listener and device of the load comes from 127.0.0.1 (issue 15 caps)
+        "WEBSOCKET_CONNECTIONS_PER_ADDRESS": "100000",
+        "WEBSOCKET_CONNECTIONS_PER_TOKEN": "100000",
+        "DEVICE_REQUESTS_PER_SECOND": "0",
         **extra,
     }
     if settings.redis_url:
         env["REDIS_URL"] = settings.redis_url
     return env
+
+
+def run_cli(world: World, settings: Settings, *args: str) -> str:
+    """`command-center ARGS` against the world's database, as an admin runs it; what it
+    printed (the command must succeed)."""
+    env = security_env(settings, world.cluster.url(world.database))
+    done = subprocess.run(
+        [sys.executable, "-m", "command_center", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def _tip(client: httpx.Client, at: tuple[float, float], resident: dict[str, str]) -> str:
@@ -136,7 +160,17 @@ def start_world(
             ).fetchall()
         )
         squads = dict(conn.execute("SELECT id, squad_code FROM clues").fetchall())
+        progress = dict(conn.execute("SELECT id, progress_code FROM clues").fetchall())
     assert squads[ids[code_a]] == "LD-01" and squads[ids[code_b]] == "QT-01", squads
     return World(
-        server, cluster, database, settings.signing_key(), ids[code_a], ids[code_b], code_a, code_b
+        server,
+        cluster,
+        database,
+        settings.signing_key(),
+        ids[code_a],
+        ids[code_b],
+        code_a,
+        code_b,
+        progress[ids[code_a]],
+        progress[ids[code_b]],
     )

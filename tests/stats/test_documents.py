@@ -48,6 +48,15 @@ async def dispatched_clue(database: Database) -> tuple[int, str, str, datetime, 
     return result.clue_id, result.service_request_id, result.squad_code, *row
 
 
+async def progress_code_of(database: Database, clue_id: int) -> str:
+    """What the QR code opens: the clue's random progress code, not its case number."""
+    async with database.sessions() as session:
+        found = await session.execute(
+            text("SELECT progress_code FROM clues WHERE id = :id"), {"id": clue_id}
+        )
+    return str(found.scalar_one())
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -65,7 +74,10 @@ async def test_the_assignment_sheet_names_the_squad_and_its_qr_opens_the_clue(
     assert "莲都区综合行政执法队" in words  # the squad by its name
     assert f"{deadline.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d%H:%M}" in words
     assert "签收人（签字）" in words
-    assert qr_codes(response.content) == [f"{live_server.settings.public_base_url}/track/{code}"]
+    progress = await progress_code_of(database, clue_id)
+    assert qr_codes(response.content) == [
+        f"{live_server.settings.public_base_url}/track/{progress}"
+    ]
     other = bearer(live_server.token(Role.SQUAD, squad="QT-01"))
     refused = await client.get(f"/api/v1/clues/{clue_id}/assignment-sheet.pdf", headers=other)
     assert refused.status_code == 403
@@ -87,7 +99,10 @@ async def test_the_reminder_letter_the_ladder_issued_prints_with_its_number(
     words = flat(text_of(response.content))
     assert "提醒函" in words and flat(reminder["number"]) in words and code in words
     assert "办理时限已过75%" in words
-    assert qr_codes(response.content) == [f"{live_server.settings.public_base_url}/track/{code}"]
+    progress = await progress_code_of(database, clue_id)
+    assert qr_codes(response.content) == [
+        f"{live_server.settings.public_base_url}/track/{progress}"
+    ]
     missing = await client.get(
         f"/api/v1/clues/{clue_id}/documents/{reminder['id'] + 999}.pdf", headers=headers
     )

@@ -93,7 +93,7 @@ async def test_a_drone_reporting_gcj02_moves_on_the_operators_screen_in_wgs84(
             headers=auth(device),
         )
         assert response.status_code == 200, response.text
-        assert response.json() == {"device_id": drone, "accepted": 1, "moved": True}
+        assert response.json() == {"device_id": drone, "accepted": 1, "moved": True, "suspect": 0}
         messages = await receive(ws, position_of(drone))
         assert await quiet(other, 0.5) == []
 

@@ -90,7 +90,7 @@
     flash(t("submitting"));
     try {
       const receipt = await api("/api/v1/public/tips", { method: "POST", form });
-      remember(receipt.service_request_id, receipt.secret);
+      remember(receipt.progress_code, receipt.secret);
       showReceipt(receipt);
       event.target.reset();
       document.getElementById("photo-previews").replaceChildren();
@@ -106,10 +106,10 @@
     document.getElementById("report-form").hidden = true;
     const box = document.getElementById("receipt");
     box.hidden = false;
-    box.dataset.code = receipt.service_request_id;
-    document.getElementById("receipt-code").textContent = receipt.service_request_id;
+    box.dataset.code = receipt.progress_code;
+    document.getElementById("receipt-code").textContent = receipt.progress_code;
     document.getElementById("receipt-state").textContent = t("state_" + receipt.state);
-    document.getElementById("receipt-qr").src = `/api/v1/public/clues/${encodeURIComponent(receipt.service_request_id)}/qr.svg`;
+    document.getElementById("receipt-qr").src = `/api/v1/public/clues/${encodeURIComponent(receipt.progress_code)}/qr.svg`;
     document.getElementById("receipt-secret").textContent = receipt.secret;
   }
 

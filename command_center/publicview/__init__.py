@@ -1,0 +1,1 @@
+"""What the public may see of a clue: one view for Open311 and the progress page."""
