@@ -6,7 +6,9 @@ and everyone else is served as before.
 Callers with a valid token (staff, devices) are not counted: they are known and their
 tokens expire. Residents and partners (whose `api_key` travels in the body) are; set
 the limit above a partner's rate, or 0 to turn it off. Counting is per process (with
-N workers an address may make up to N × limit requests per second). Behind a reverse
+N workers an address may make up to N × limit requests per second). The health checks
+and `/metrics` (UNCOUNTED) are never counted nor refused: a load balancer or Prometheus
+polling from a busy address must not see a healthy host refuse them. Behind a reverse
 proxy the client address is the one uvicorn takes from X-Forwarded-For (its
 `--forwarded-allow-ips`, 127.0.0.1 by default).
 """
@@ -26,6 +28,8 @@ from command_center.ratelimit import Limit, MemoryRateLimiter
 
 RejectResponse = Callable[[str, int, str, Mapping[str, str]], Response]
 
+UNCOUNTED = frozenset({"/health", "/health/live", "/health/ready", "/metrics"})
+
 
 class AddressLimit:
     def __init__(
@@ -38,7 +42,12 @@ class AddressLimit:
         self.counter = MemoryRateLimiter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.limit is None or self._authenticated(scope):
+        if (
+            scope["type"] != "http"
+            or self.limit is None
+            or scope.get("path") in UNCOUNTED
+            or self._authenticated(scope)
+        ):
             await self.app(scope, receive, send)
             return
         client = scope.get("client")

@@ -175,6 +175,9 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
                 events=hub.connections, telemetry=telemetry_hub.watchers, queued=hub.queued
             )
             instruments.gc_paused(pauses.drain())
+            instruments.rate_limits_alone(
+                isinstance(limiter, RedisRateLimiter) and limiter.falling_back
+            )
 
         app.state.sample_connections = sample_connections
         sampler = Periodic("metrics", _async(sample_connections), poll_seconds=2.0)
