@@ -585,7 +585,9 @@ def _serve(args: argparse.Namespace) -> None:
     # a LAN; with many listeners it dominated the server's time (see bench/README.md).
     options = {
         "ws_per_message_deflate": False,
-        "proxy_headers": True,
+        # X-Forwarded-For only from the configured proxies; none by default (issue #15)
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": settings.forwarded_allow_ips or None,
         "log_level": args.log_level,
         "ws_max_size": settings.websocket_max_message_bytes,
         "ws_ping_interval": settings.websocket_ping_seconds,

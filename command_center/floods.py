@@ -8,9 +8,9 @@ tokens expire. Residents and partners (whose `api_key` travels in the body) are;
 the limit above a partner's rate, or 0 to turn it off. Counting is per process (with
 N workers an address may make up to N × limit requests per second). The health checks
 and `/metrics` (UNCOUNTED) are never counted nor refused: a load balancer or Prometheus
-polling from a busy address must not see a healthy host refuse them. Behind a reverse
-proxy the client address is the one uvicorn takes from X-Forwarded-For (its
-`--forwarded-allow-ips`, 127.0.0.1 by default).
+polling from a busy address must not see a healthy host refuse them. The client address
+is the TCP peer's, unless the peer is one of FORWARDED_ALLOW_IPS (a reverse proxy; none
+by default): then uvicorn takes it from X-Forwarded-For.
 """
 
 from __future__ import annotations

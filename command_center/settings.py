@@ -213,6 +213,15 @@ class Settings(BaseSettings):
         "has not come within as long again (a dead or non-reading client).",
     )
 
+    # --- what an outside probe found (issue #15; docs/security-findings.md) ------------
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="Addresses of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed, comma-separated IPs or networks (`127.0.0.1`, "
+        "`10.0.0.0/8`); `*` trusts every peer. Empty (the default) trusts none: the client "
+        "address is the TCP peer's, so that no caller can name itself to escape a limit.",
+    )
+
     @field_validator("ice_host_addresses", "ice_servers", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -238,6 +247,19 @@ class Settings(BaseSettings):
             if not url.startswith(("stun:", "stuns:", "turn:", "turns:")):
                 raise ValueError(f"{url!r} must start with stun:, stuns:, turn: or turns:")
         return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        entries = [part.strip() for part in value.split(",") if part.strip()]
+        for entry in entries:
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is neither `*` nor an IP address or network") from None
+        return ",".join(entries)
 
     @field_validator("map_tile_url")
     @classmethod
