@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Keys that appear in docs and examples; refusing them keeps a copy-paste out of production.
@@ -32,6 +32,18 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         description="SQLAlchemy URL of the PostGIS database, postgresql+psycopg://user:pw@host/db",
+    )
+    database_listen_url: str | None = Field(
+        default=None,
+        description="Where the relay holds its LISTEN session, when DATABASE_URL goes "
+        "through a transaction-mode pooler (pgbouncer) that cannot carry LISTEN: the "
+        "database itself, same form as DATABASE_URL (several hosts allowed). Unset: "
+        "DATABASE_URL.",
+    )
+    database_prepared_statements: bool = Field(
+        default=True,
+        description="Let psycopg prepare statements it runs often. Turn off behind "
+        "pgbouncer in transaction mode before 1.21 (it cannot keep them per client).",
     )
     redis_url: str | None = Field(
         default=None,
@@ -276,11 +288,12 @@ class Settings(BaseSettings):
             raise ValueError(f"MAP_TILE_URL lacks {', '.join(missing)}")
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_listen_url")
     @classmethod
-    def _psycopg_url(cls, value: str) -> str:
-        if not value.startswith("postgresql+psycopg://"):
-            raise ValueError("DATABASE_URL must start with postgresql+psycopg://")
+    def _psycopg_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and not value.startswith("postgresql+psycopg://"):
+            name = (info.field_name or "database_url").upper()
+            raise ValueError(f"{name} must start with postgresql+psycopg://")
         return value
 
     @field_validator("public_base_url")
@@ -340,8 +353,16 @@ class Settings(BaseSettings):
 
     @property
     def psycopg_conninfo(self) -> str:
-        """The database URL as plain libpq conninfo, for LISTEN/NOTIFY connections."""
-        return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        """DATABASE_LISTEN_URL (else DATABASE_URL) as libpq conninfo, for the relay's
+        LISTEN session. Several hosts (`?host=a:5432&host=b:5432`, SQLAlchemy's form)
+        become libpq's `host=a,b port=5432,5432`, with target_session_attrs kept."""
+        from psycopg.conninfo import make_conninfo
+        from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_listen_url or self.database_url)
+        _, params = PGDialect_psycopg().create_connect_args(url)  # type: ignore[no-untyped-call]
+        return make_conninfo("", **params)
 
     def signing_key(self) -> str:
         """The token-signing key; raises ConfigurationError when SECRET_KEY is unset."""

@@ -1,6 +1,7 @@
 """The settings object refuses what would be unsafe or could not work."""
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 from pydantic import ValidationError
 
 from command_center.settings import ConfigurationError, Settings
@@ -50,7 +51,25 @@ def test_unknown_time_zone_is_refused() -> None:
 
 
 def test_libpq_conninfo_drops_the_driver_name() -> None:
-    assert make(database_url=URL).psycopg_conninfo == "postgresql://u:p@127.0.0.1/db_test"
+    assert conninfo_to_dict(make(database_url=URL).psycopg_conninfo) == {
+        "dbname": "db_test",
+        "user": "u",
+        "password": "p",
+        "host": "127.0.0.1",
+    }
+
+
+def test_several_hosts_become_libpq_lists_and_the_listen_url_wins() -> None:
+    several = "postgresql+psycopg://u:p@/db_test?host=10.0.0.1:5432&host=10.0.0.2:5433"
+    settings = make(
+        database_url="postgresql+psycopg://u:p@127.0.0.1:6432/db_test",
+        database_listen_url=several + "&target_session_attrs=read-write",
+    )
+    conninfo = conninfo_to_dict(settings.psycopg_conninfo)
+    assert conninfo["host"] == "10.0.0.1,10.0.0.2" and conninfo["port"] == "5432,5433"
+    assert conninfo["target_session_attrs"] == "read-write"
+    with pytest.raises(ValidationError, match="DATABASE_LISTEN_URL must start"):
+        make(database_url=URL, database_listen_url="postgresql://u:p@h/db")
 
 
 def test_deployments_sharing_one_redis_get_channels_of_their_own() -> None:
