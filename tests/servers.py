@@ -178,19 +178,7 @@ class OwnPostgres:
         """A database with the migrations and the demo city, for `CREATE ... TEMPLATE`."""
         self.psql("postgres", f"CREATE DATABASE {name} OWNER {ROLE}")
         self.psql(name, "CREATE EXTENSION postgis")
-        env = {**os.environ, "DATABASE_URL": self.url(name)}
-        command = [sys.executable, "-m", "command_center"]
-        steps = [["migrate"]] + [
-            ["import", kind, str(DEMO / file)]
-            for kind, file in (
-                ("jurisdictions", "jurisdictions.geojson"),
-                ("matters", "matters.csv"),
-                ("squads", "squads.csv"),
-                ("attributes", "attributes.csv"),
-            )
-        ]
-        for step in steps:
-            subprocess.run([*command, *step], env=env, check=True, capture_output=True, timeout=120)
+        load_demo_city(self.url(name))
 
     def copy_of(self, template: str, name: str) -> str:
         """A new database copied from `template`; its SQLAlchemy URL."""
@@ -204,6 +192,23 @@ class OwnPostgres:
         with contextlib.suppress(RuntimeError):  # not running
             self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def load_demo_city(database_url: str) -> None:
+    """Migrate the database at `database_url` and import the demo city into it."""
+    env = {**os.environ, "DATABASE_URL": database_url}
+    command = [sys.executable, "-m", "command_center"]
+    steps = [["migrate"]] + [
+        ["import", kind, str(DEMO / file)]
+        for kind, file in (
+            ("jurisdictions", "jurisdictions.geojson"),
+            ("matters", "matters.csv"),
+            ("squads", "squads.csv"),
+            ("attributes", "attributes.csv"),
+        )
+    ]
+    for step in steps:
+        subprocess.run([*command, *step], env=env, check=True, capture_output=True, timeout=120)
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ import pytest
 
 from command_center.settings import Settings
 from tests.conftest import DEMO_TEMPLATE
-from tests.faults.helpers import COUNTS, FaultServer, StartFaultServer
+from tests.faults.helpers import COUNTS, Cluster, FaultServer, StartFaultServer
 from tests.servers import OwnPostgres
 
 
@@ -36,7 +36,7 @@ def start_fault_server(
     name = "faults_" + re.sub(r"[^a-z0-9_]", "_", request.node.name.removeprefix("test_"))[:40]
 
     def start(
-        cluster: OwnPostgres = own_postgres,
+        cluster: Cluster = own_postgres,
         redis_url: str | None = os.environ.get("REDIS_URL"),
         **env: str,
     ) -> FaultServer:
