@@ -80,14 +80,14 @@ def dispatch_policy(settings: Settings) -> DispatchPolicy:
 
 
 def build_bus(settings: Settings) -> Bus:
-    if settings.redis_url:
-        return RedisBus(settings.redis_url, settings.event_channel)
+    if settings.redis.configured:
+        return RedisBus(settings.redis, settings.event_channel)
     return LocalBus()
 
 
 def build_telemetry_bus(settings: Settings) -> TelemetryBus:
-    if settings.redis_url:
-        return RedisTelemetryBus(settings.redis_url, f"{settings.event_channel}:telemetry")
+    if settings.redis.configured:
+        return RedisTelemetryBus(settings.redis, f"{settings.event_channel}:telemetry")
     return LocalTelemetryBus()
 
 
@@ -160,8 +160,8 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         )
         app.state.database, app.state.bus, app.state.hub = database, bus, hub
         limiter = (
-            RedisRateLimiter(settings.redis_url, f"{settings.event_channel}:rate")
-            if settings.redis_url
+            RedisRateLimiter(settings.redis, f"{settings.event_channel}:rate")
+            if settings.redis.configured
             else MemoryRateLimiter()
         )
         app.state.limiter = limiter

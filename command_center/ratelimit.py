@@ -12,10 +12,10 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from command_center.errors import RateLimited
+from command_center.redisconn import RedisTarget
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +65,8 @@ class RedisRateLimiter:
     the first successful call afterwards ends the fallback. Counts made during the
     fallback are not carried into Redis."""
 
-    def __init__(self, url: str, prefix: str, client: redis.Redis | None = None) -> None:
-        self._client = client or redis.Redis.from_url(
-            url, socket_connect_timeout=1, socket_timeout=1
-        )
+    def __init__(self, target: RedisTarget, prefix: str) -> None:
+        self._client = target.client(socket_connect_timeout=1, socket_timeout=1)
         self._prefix = prefix
         self._fallback = MemoryRateLimiter()
         self._failed_at: float | None = None  # time.monotonic() of the last failure

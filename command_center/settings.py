@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from command_center.redisconn import RedisTarget
+
 # Keys that appear in docs and examples; refusing them keeps a copy-paste out of production.
 _PUBLIC_KEYS = frozenset({"change-me", "changeme", "secret", "dev", "development", "test"})
 MIN_SECRET_KEY_LENGTH = 32
@@ -49,6 +51,17 @@ class Settings(BaseSettings):
         default=None,
         description="Redis for fan-out between processes; unset means an in-process bus "
         "(one process only).",
+    )
+    redis_sentinels: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Redis Sentinel addresses, comma-separated host:port; when set, every "
+        "Redis client asks them for the primary of REDIS_SENTINEL_MASTER (REDIS_URL is "
+        "then not needed) and follows it through a failover.",
+    )
+    redis_sentinel_master: str = Field(
+        default="mymaster",
+        min_length=1,
+        description="The name the sentinels monitor the Redis primary under.",
     )
     secret_key: SecretStr | None = Field(
         default=None, description="Signs bearer tokens; at least 32 characters."
@@ -234,7 +247,7 @@ class Settings(BaseSettings):
         "address is the TCP peer's, so that no caller can name itself to escape a limit.",
     )
 
-    @field_validator("ice_host_addresses", "ice_servers", mode="before")
+    @field_validator("ice_host_addresses", "ice_servers", "redis_sentinels", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -303,6 +316,15 @@ class Settings(BaseSettings):
             raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _host_ports(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            host, _, port = entry.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"REDIS_SENTINELS: {entry!r} is not host:port")
+        return value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:
@@ -350,6 +372,14 @@ class Settings(BaseSettings):
     @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def redis(self) -> RedisTarget:
+        """Where this process's Redis clients connect (REDIS_URL or the sentinels)."""
+        sentinels = tuple(
+            (host, int(port)) for host, _, port in (s.rpartition(":") for s in self.redis_sentinels)
+        )
+        return RedisTarget(self.redis_url, sentinels, self.redis_sentinel_master)
 
     @property
     def psycopg_conninfo(self) -> str:

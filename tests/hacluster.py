@@ -158,6 +158,9 @@ class PatroniNode:
                     "rewind": {"username": "postgres", "password": SUPERUSER_PASSWORD},
                 },
                 "parameters": {"unix_socket_directories": str(sockets)},
+                # a new replica's pg_basebackup asks for an immediate checkpoint, not a
+                # spread one (minutes after loading data)
+                "basebackup": [{"checkpoint": "fast"}],
                 "pg_hba": [
                     "local all all trust",
                     "host replication replicator 127.0.0.1/32 scram-sha-256",
@@ -241,7 +244,10 @@ class PatroniCluster:
             prepare(self)
         for node in others:
             node.start(self.scope, self.strict)
-        _wait(self.synchronous_standby, 90, "a synchronous standby streaming")
+        try:
+            _wait(self.synchronous_standby, 120, "a synchronous standby streaming")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}; members {self.members()}; {self.log_tails()}") from None
 
     def members(self) -> list[dict[str, Any]]:
         for node in self.nodes:
@@ -291,6 +297,15 @@ class PatroniCluster:
             conn.execute("CREATE EXTENSION postgis")
         load_demo_city(self.url(name))
         return self.url(name)
+
+    def log_tails(self, chars: int = 1500) -> str:
+        """The end of each node's log, for a failure message."""
+        tails = []
+        for node in self.nodes:
+            path = self.root / f"{node.name}.log"
+            text = path.read_text("utf-8", errors="replace") if path.exists() else ""
+            tails.append(f"--- {node.name}.log ---\n{text[-chars:]}")
+        return "\n".join(tails)
 
     def copy_of(self, template: str, name: str) -> str:
         """A new database copied from `template` on the primary; its URL."""

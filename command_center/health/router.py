@@ -26,7 +26,7 @@ async def ready(request: Request) -> JSONResponse:
         database=state.database,
         bus=state.bus,
         limiter=state.limiter,
-        redis_configured=state.settings.redis_url is not None,
+        redis_configured=state.settings.redis.configured,
     )
     body = result.body() | {
         "bus": state.bus.name,

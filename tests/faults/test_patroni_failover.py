@@ -36,8 +36,10 @@ def patroni() -> Iterator[PatroniCluster]:
 
 
 def outage_seconds(burst: Burst, killed_at: float) -> float:
-    """From the kill to the first tip answered after it."""
-    after = [t.answered_at for t in burst.answered() if t.answered_at and t.answered_at > killed_at]
+    """From the kill to the first answer with an id after the last refusal."""
+    refused = [t.finished_at for t in burst.refused() if t.finished_at]
+    last_refusal = max(refused, default=killed_at)
+    after = [t.answered_at for t in burst.answered() if (t.answered_at or 0) > last_refusal]
     return min(after) - killed_at if after else float("inf")
 
 
