@@ -24,7 +24,7 @@ from command_center.console.router import router as console_router
 from command_center.db.session import UNAVAILABLE, Database
 from command_center.dispatch.model import DispatchPolicy
 from command_center.dispatch.ranking import Weights
-from command_center.evidence.storage import DirectoryStore
+from command_center.evidence.storage import DirectoryStore, MediaStore, object_store
 from command_center.exports.router import router as exports_router
 from command_center.floods import AddressLimit
 from command_center.health.router import router as health_router
@@ -89,6 +89,17 @@ def build_telemetry_bus(settings: Settings) -> TelemetryBus:
     if settings.redis.configured:
         return RedisTelemetryBus(settings.redis, f"{settings.event_channel}:telemetry")
     return LocalTelemetryBus()
+
+
+def build_media_store(settings: Settings) -> MediaStore:
+    if settings.media_store == "s3":
+        return object_store(
+            bucket=settings.media_s3_bucket,
+            prefix=settings.media_s3_prefix,
+            endpoint_url=settings.media_s3_endpoint_url,
+            region=settings.media_s3_region,
+        )
+    return DirectoryStore(settings.media_dir)
 
 
 def ice_servers(settings: Settings) -> IceServers:
@@ -239,7 +250,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
     )
     app.state.settings = settings
     app.state.clock = clock
-    app.state.media = DirectoryStore(settings.media_dir)
+    app.state.media = build_media_store(settings)
     app.state.intake_limits = Limits(
         resident=Limit(settings.resident_reports_per_minute, 60),
         partner_default=settings.partner_default_rate,

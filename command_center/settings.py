@@ -83,6 +83,21 @@ class Settings(BaseSettings):
         default=2000, ge=10, description="Events buffered per websocket before it is dropped."
     )
     token_ttl_days: int = Field(default=30, ge=1, le=3650)
+    media_store: Literal["directory", "s3"] = Field(
+        default="directory",
+        description="Where evidence files live: `directory` (MEDIA_DIR on this host) or "
+        "`s3`, an S3-compatible bucket (MEDIA_S3_BUCKET) that every host shares.",
+    )
+    media_s3_bucket: str = Field(default="", description="The bucket, with MEDIA_STORE=s3.")
+    media_s3_prefix: str = Field(
+        default="", description="Key prefix inside the bucket (several deployments share one)."
+    )
+    media_s3_endpoint_url: str | None = Field(
+        default=None,
+        description="The object store's URL (MinIO, Ceph RGW, a government cloud); unset "
+        "means AWS. Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.",
+    )
+    media_s3_region: str = Field(default="us-east-1", description="The bucket's region.")
     media_dir: Path = Field(
         default=Path("var/media"),
         description="Directory for evidence files (photos, snapshots, recordings).",
@@ -315,6 +330,12 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _bucket_named(self) -> Settings:
+        if self.media_store == "s3" and not self.media_s3_bucket:
+            raise ValueError("MEDIA_STORE=s3 needs MEDIA_S3_BUCKET")
+        return self
 
     @field_validator("redis_sentinels")
     @classmethod
