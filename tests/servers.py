@@ -121,10 +121,11 @@ class OwnPostgres:
         self.start()
         self.psql("postgres", f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'")
 
-    def start(self) -> None:
+    def start(self, extra_options: str = "") -> None:
+        """Start the server; `extra_options` are more `-c name=value` for this start."""
         options = (
             f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c full_page_writes=off -c shared_buffers=32MB -c max_connections=200"
+            f"-c full_page_writes=off -c shared_buffers=32MB -c max_connections=200 {extra_options}"
         )
         _as_postgres(
             [
