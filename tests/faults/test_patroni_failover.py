@@ -26,7 +26,7 @@ from tests.faults.burst import Burst, spot
 from tests.faults.helpers import COUNTS, StartFaultServer, eventually
 from tests.hacluster import TIMING, PatroniCluster, patroni_cluster
 
-OUTAGE_TARGET = 30.0  # seconds, the target
+OUTAGE_TARGET = 30.0 if TIMING["ttl"] <= 10 else 60.0  # seconds (Patroni's defaults: ttl 30)
 
 
 @pytest.fixture
