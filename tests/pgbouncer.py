@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from tests.conftest import free_port
-from tests.servers import PASSWORD, ROLE
+from tests.servers import PASSWORD, ROLE, wait_for_port
 
 
 class OwnPgbouncer:
@@ -67,15 +65,7 @@ class OwnPgbouncer:
             stderr=subprocess.DEVNULL,
             **as_postgres,  # type: ignore[arg-type]
         )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"pgbouncer did not start: {self.log()}") from None
-                time.sleep(0.05)
+        wait_for_port(self.port, self.process, "pgbouncer", self.log)
 
     def log(self) -> str:
         path = self.root / "pgbouncer.log"

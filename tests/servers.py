@@ -10,11 +10,12 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -73,6 +74,22 @@ class OwnRedis:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+
+def wait_for_port(
+    port: int, process: subprocess.Popen[bytes], what: str, log: Callable[[], str]
+) -> None:
+    """Until something accepts connections on 127.0.0.1:`port`; RuntimeError with the
+    end of `log()` if `process` exits first or 10 s pass."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{what} did not start: {log()[-2000:]}") from None
+            time.sleep(0.05)
 
 
 def _as_postgres(argv: list[str], *, timeout: float = 60) -> str:

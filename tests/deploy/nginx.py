@@ -7,12 +7,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 from tests.conftest import ROOT, free_port
+from tests.servers import wait_for_port
 
 SHIPPED = ROOT / "deploy" / "nginx" / "command-center.conf"
 
@@ -95,15 +94,7 @@ class OwnNginx:
         self.process = subprocess.Popen(
             argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.https_port), timeout=0.5).close()
-                return
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"nginx did not start: {self.error_log()}") from None
-                time.sleep(0.05)
+        wait_for_port(self.https_port, self.process, "nginx", self.error_log)
 
     def error_log(self) -> str:
         path = self.prefix / "error.log"

@@ -78,3 +78,18 @@ def test_deployments_sharing_one_redis_get_channels_of_their_own() -> None:
     assert lishui.event_channel == "command_center:events:lishui"
     assert wenzhou.event_channel != lishui.event_channel
     assert make(database_url=URL, event_channel="ops:events").event_channel == "ops:events"
+
+
+def test_sentinels_are_host_ports_and_make_redis_configured() -> None:
+    settings = make(database_url=URL, redis_sentinels="10.0.0.1:26379, 10.0.0.2:26380")
+    assert settings.redis.sentinels == (("10.0.0.1", 26379), ("10.0.0.2", 26380))
+    assert settings.redis.configured and settings.redis_url is None
+    assert not make(database_url=URL).redis.configured
+    with pytest.raises(ValidationError, match="is not host:port"):
+        make(database_url=URL, redis_sentinels="10.0.0.1")
+
+
+def test_an_object_store_needs_its_bucket() -> None:
+    with pytest.raises(ValidationError, match="MEDIA_STORE=s3 needs MEDIA_S3_BUCKET"):
+        make(database_url=URL, media_store="s3")
+    assert make(database_url=URL, media_store="s3", media_s3_bucket="evidence").media_s3_bucket
