@@ -26,6 +26,7 @@ from tests.faults.burst import Burst, spot
 from tests.faults.helpers import COUNTS, StartFaultServer, eventually
 from tests.hacluster import TIMING, PatroniCluster, patroni_cluster
 
+RETRIED_FROM = 2000  # the retries' numbers (their own spots, away from the burst's)
 OUTAGE_TARGET = 30.0 if TIMING["ttl"] <= 10 else 60.0  # seconds (Patroni's defaults: ttl 30)
 
 
@@ -76,6 +77,9 @@ async def test_primary_killed_mid_burst_fails_over_and_loses_no_answered_tip(
     )
     print(COUNTS[-1])
     assert set(result.refusals) <= {"503"}, "refused with a clear answer, never a 500"
+    refused = result.burst.refused()[:20]
+    retried = [await result.burst.send_one(RETRIED_FROM + tip.n) for tip in refused]
+    assert all(tip.service_request_id for tip in retried), "a refused tip succeeds when retried"
     assert all(value == "2" for value in retry_after), "a 503 says when to try again"
     assert outage < OUTAGE_TARGET
     assert "Traceback" not in started.server.log_text()
