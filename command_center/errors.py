@@ -59,6 +59,12 @@ class Unavailable(DomainError):
     code = "unavailable"
 
 
+class Damaged(DomainError):
+    """Stored evidence whose bytes no longer match their SHA-256: reported, never served."""
+
+    code = "evidence_damaged"
+
+
 class TooLarge(DomainError):
     code = "too_large"
 
@@ -82,6 +88,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     TooLarge: 413,
     RateLimited: 429,
     Unavailable: 503,
+    Damaged: 500,
     DomainError: 400,
 }
 

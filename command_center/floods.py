@@ -9,7 +9,9 @@ device id): a camera or phone is unattended, and a stolen device token must not 
 into an unlimited one (issue 15, finding 5). Residents and partners (whose `api_key`
 travels in the body) are counted per address; set the limit above a partner's rate, or
 0 to turn it off. Counting is per process (with N workers an address may make up to
-N × limit requests per second). The client address
+N × limit requests per second). The health checks and `/metrics` (UNCOUNTED) are never
+counted nor refused: a load balancer or Prometheus polling from a busy address must not
+see a healthy host refuse them. The client address
 is the TCP peer's, unless the peer is one of FORWARDED_ALLOW_IPS (a reverse proxy; none
 by default): then uvicorn takes it from X-Forwarded-For.
 """
@@ -30,6 +32,8 @@ from command_center.ratelimit import Limit, MemoryRateLimiter
 
 RejectResponse = Callable[[str, int, str, Mapping[str, str]], Response]
 
+UNCOUNTED = frozenset({"/health", "/health/live", "/health/ready", "/metrics"})
+
 
 class AddressLimit:
     def __init__(
@@ -49,7 +53,7 @@ class AddressLimit:
         self.counter = MemoryRateLimiter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("path") in UNCOUNTED:
             await self.app(scope, receive, send)
             return
         caller = self._caller(scope)

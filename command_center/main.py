@@ -29,7 +29,7 @@ from command_center.console.router import router as console_router
 from command_center.db.session import UNAVAILABLE, Database
 from command_center.dispatch.model import DispatchPolicy
 from command_center.dispatch.ranking import Weights
-from command_center.evidence.storage import DirectoryStore
+from command_center.evidence.storage import DirectoryStore, MediaStore, object_store
 from command_center.exports.router import router as exports_router
 from command_center.floods import AddressLimit
 from command_center.health.router import router as health_router
@@ -91,15 +91,26 @@ def dispatch_policy(settings: Settings) -> DispatchPolicy:
 
 
 def build_bus(settings: Settings) -> Bus:
-    if settings.redis_url:
-        return RedisBus(settings.redis_url, settings.event_channel)
+    if settings.redis.configured:
+        return RedisBus(settings.redis, settings.event_channel)
     return LocalBus()
 
 
 def build_telemetry_bus(settings: Settings) -> TelemetryBus:
-    if settings.redis_url:
-        return RedisTelemetryBus(settings.redis_url, f"{settings.event_channel}:telemetry")
+    if settings.redis.configured:
+        return RedisTelemetryBus(settings.redis, f"{settings.event_channel}:telemetry")
     return LocalTelemetryBus()
+
+
+def build_media_store(settings: Settings) -> MediaStore:
+    if settings.media_store == "s3":
+        return object_store(
+            bucket=settings.media_s3_bucket,
+            prefix=settings.media_s3_prefix,
+            endpoint_url=settings.media_s3_endpoint_url,
+            region=settings.media_s3_region,
+        )
+    return DirectoryStore(settings.media_dir)
 
 
 def ice_servers(settings: Settings) -> IceServers:
@@ -179,8 +190,8 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         app.state.revocations = revocations
         await revocations.start()
         limiter = (
-            RedisRateLimiter(settings.redis_url, f"{settings.event_channel}:rate")
-            if settings.redis_url
+            RedisRateLimiter(settings.redis, f"{settings.event_channel}:rate")
+            if settings.redis.configured
             else MemoryRateLimiter()
         )
         app.state.limiter = limiter
@@ -194,6 +205,9 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
                 events=hub.connections, telemetry=telemetry_hub.watchers, queued=hub.queued
             )
             instruments.gc_paused(pauses.drain())
+            instruments.rate_limits_alone(
+                isinstance(limiter, RedisRateLimiter) and limiter.falling_back
+            )
 
         app.state.sample_connections = sample_connections
         sampler = Periodic("metrics", _async(sample_connections), poll_seconds=2.0)
@@ -257,7 +271,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
     )
     app.state.settings = settings
     app.state.clock = clock
-    app.state.media = DirectoryStore(settings.media_dir)
+    app.state.media = build_media_store(settings)
     app.state.intake_limits = Limits(
         resident=Limit(settings.resident_reports_per_minute, 60),
         partner_default=settings.partner_default_rate,

@@ -10,8 +10,10 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from command_center.redisconn import RedisTarget
 
 # Keys that appear in docs and examples; refusing them keeps a copy-paste out of production.
 _PUBLIC_KEYS = frozenset({"change-me", "changeme", "secret", "dev", "development", "test"})
@@ -34,10 +36,33 @@ class Settings(BaseSettings):
     database_url: str = Field(
         description="SQLAlchemy URL of the PostGIS database, postgresql+psycopg://user:pw@host/db",
     )
+    database_listen_url: str | None = Field(
+        default=None,
+        description="Where the relay holds its LISTEN session, when DATABASE_URL goes "
+        "through a transaction-mode pooler (pgbouncer) that cannot carry LISTEN: the "
+        "database itself, same form as DATABASE_URL (several hosts allowed). Unset: "
+        "DATABASE_URL.",
+    )
+    database_prepared_statements: bool = Field(
+        default=True,
+        description="Let psycopg prepare statements it runs often. Turn off behind "
+        "pgbouncer in transaction mode before 1.21 (it cannot keep them per client).",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis for fan-out between processes; unset means an in-process bus "
         "(one process only).",
+    )
+    redis_sentinels: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Redis Sentinel addresses, comma-separated host:port; when set, every "
+        "Redis client asks them for the primary of REDIS_SENTINEL_MASTER (REDIS_URL is "
+        "then not needed) and follows it through a failover.",
+    )
+    redis_sentinel_master: str = Field(
+        default="mymaster",
+        min_length=1,
+        description="The name the sentinels monitor the Redis primary under.",
     )
     secret_key: SecretStr | None = Field(
         default=None,
@@ -206,6 +231,21 @@ class Settings(BaseSettings):
         "issuer checked a second factor; an account whose role needs two factors signs on "
         "only with one of them (comma-separated).",
     )
+    media_store: Literal["directory", "s3"] = Field(
+        default="directory",
+        description="Where evidence files live: `directory` (MEDIA_DIR on this host) or "
+        "`s3`, an S3-compatible bucket (MEDIA_S3_BUCKET) that every host shares.",
+    )
+    media_s3_bucket: str = Field(default="", description="The bucket, with MEDIA_STORE=s3.")
+    media_s3_prefix: str = Field(
+        default="", description="Key prefix inside the bucket (several deployments share one)."
+    )
+    media_s3_endpoint_url: str | None = Field(
+        default=None,
+        description="The object store's URL (MinIO, Ceph RGW, a government cloud); unset "
+        "means AWS. Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.",
+    )
+    media_s3_region: str = Field(default="us-east-1", description="The bucket's region.")
     media_dir: Path = Field(
         default=Path("var/media"),
         description="Directory for evidence files (photos, snapshots), stored by hash.",
@@ -466,6 +506,7 @@ class Settings(BaseSettings):
         "totp_required_roles",
         "oidc_second_factor_amr",
         "open311_public_channels",
+        "redis_sentinels",
         mode="before",
     )
     @classmethod
@@ -531,11 +572,12 @@ class Settings(BaseSettings):
             raise ValueError(f"MAP_TILE_URL lacks {', '.join(missing)}")
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_listen_url")
     @classmethod
-    def _psycopg_url(cls, value: str) -> str:
-        if not value.startswith("postgresql+psycopg://"):
-            raise ValueError("DATABASE_URL must start with postgresql+psycopg://")
+    def _psycopg_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and not value.startswith("postgresql+psycopg://"):
+            name = (info.field_name or "database_url").upper()
+            raise ValueError(f"{name} must start with postgresql+psycopg://")
         return value
 
     @field_validator("public_base_url")
@@ -544,6 +586,21 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _bucket_named(self) -> Settings:
+        if self.media_store == "s3" and not self.media_s3_bucket:
+            raise ValueError("MEDIA_STORE=s3 needs MEDIA_S3_BUCKET")
+        return self
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _host_ports(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            host, _, port = entry.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"REDIS_SENTINELS: {entry!r} is not host:port")
+        return value
 
     @field_validator("redis_url")
     @classmethod
@@ -622,9 +679,25 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
+    def redis(self) -> RedisTarget:
+        """Where this process's Redis clients connect (REDIS_URL or the sentinels)."""
+        sentinels = tuple(
+            (host, int(port)) for host, _, port in (s.rpartition(":") for s in self.redis_sentinels)
+        )
+        return RedisTarget(self.redis_url, sentinels, self.redis_sentinel_master)
+
+    @property
     def psycopg_conninfo(self) -> str:
-        """The database URL as plain libpq conninfo, for LISTEN/NOTIFY connections."""
-        return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        """DATABASE_LISTEN_URL (else DATABASE_URL) as libpq conninfo, for the relay's
+        LISTEN session. Several hosts (`?host=a:5432&host=b:5432`, SQLAlchemy's form)
+        become libpq's `host=a,b port=5432,5432`, with target_session_attrs kept."""
+        from psycopg.conninfo import make_conninfo
+        from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_listen_url or self.database_url)
+        _, params = PGDialect_psycopg().create_connect_args(url)  # type: ignore[no-untyped-call]
+        return make_conninfo("", **params)
 
     def signing_key(self) -> str:
         """The token-signing key; raises ConfigurationError when SECRET_KEY is unset."""

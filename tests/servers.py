@@ -10,11 +10,12 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -75,6 +76,22 @@ class OwnRedis:
             self.process = None
 
 
+def wait_for_port(
+    port: int, process: subprocess.Popen[bytes], what: str, log: Callable[[], str]
+) -> None:
+    """Until something accepts connections on 127.0.0.1:`port`; RuntimeError with the
+    end of `log()` if `process` exits first or 10 s pass."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{what} did not start: {log()[-2000:]}") from None
+            time.sleep(0.05)
+
+
 def _as_postgres(argv: list[str], *, timeout: float = 60) -> str:
     """Run a PostgreSQL binary as the postgres OS user (it refuses to run as root)."""
     become = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
@@ -121,10 +138,11 @@ class OwnPostgres:
         self.start()
         self.psql("postgres", f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'")
 
-    def start(self) -> None:
+    def start(self, extra_options: str = "") -> None:
+        """Start the server; `extra_options` are more `-c name=value` for this start."""
         options = (
             f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c full_page_writes=off -c shared_buffers=32MB -c max_connections=200"
+            f"-c full_page_writes=off -c shared_buffers=32MB -c max_connections=200 {extra_options}"
         )
         _as_postgres(
             [
@@ -178,19 +196,7 @@ class OwnPostgres:
         """A database with the migrations and the demo city, for `CREATE ... TEMPLATE`."""
         self.psql("postgres", f"CREATE DATABASE {name} OWNER {ROLE}")
         self.psql(name, "CREATE EXTENSION postgis")
-        env = {**os.environ, "DATABASE_URL": self.url(name)}
-        command = [sys.executable, "-m", "command_center"]
-        steps = [["migrate"]] + [
-            ["import", kind, str(DEMO / file)]
-            for kind, file in (
-                ("jurisdictions", "jurisdictions.geojson"),
-                ("matters", "matters.csv"),
-                ("squads", "squads.csv"),
-                ("attributes", "attributes.csv"),
-            )
-        ]
-        for step in steps:
-            subprocess.run([*command, *step], env=env, check=True, capture_output=True, timeout=120)
+        load_demo_city(self.url(name))
 
     def copy_of(self, template: str, name: str) -> str:
         """A new database copied from `template`; its SQLAlchemy URL."""
@@ -204,6 +210,23 @@ class OwnPostgres:
         with contextlib.suppress(RuntimeError):  # not running
             self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def load_demo_city(database_url: str) -> None:
+    """Migrate the database at `database_url` and import the demo city into it."""
+    env = {**os.environ, "DATABASE_URL": database_url}
+    command = [sys.executable, "-m", "command_center"]
+    steps = [["migrate"]] + [
+        ["import", kind, str(DEMO / file)]
+        for kind, file in (
+            ("jurisdictions", "jurisdictions.geojson"),
+            ("matters", "matters.csv"),
+            ("squads", "squads.csv"),
+            ("attributes", "attributes.csv"),
+        )
+    ]
+    for step in steps:
+        subprocess.run([*command, *step], env=env, check=True, capture_output=True, timeout=120)
 
 
 @contextlib.contextmanager

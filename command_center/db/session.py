@@ -54,7 +54,8 @@ class Database:
             # Statement parameters hold what people typed (a resident's phone, a name):
             # never in an error message, so never in a log.
             hide_parameters=True,
-            connect_args={"connect_timeout": 5},
+            connect_args={"connect_timeout": 5}
+            | ({} if settings.database_prepared_statements else {"prepare_threshold": None}),
         )
         event.listen(engine.sync_engine.pool, "checkout", refuse_closed_connection)
         return cls(engine, async_sessionmaker(engine, expire_on_commit=False, info=info or {}))

@@ -1,18 +1,35 @@
-"""Where evidence bytes live: a content-addressed directory (the MediaStore protocol).
+"""Where evidence bytes live (the MediaStore protocol): a content-addressed directory on
+this host (DirectoryStore, the default) or an S3-compatible bucket that several hosts
+share (ObjectStore: MinIO, Ceph RGW, a government cloud's object service, AWS S3).
 
-Files are written before the database row that refers to them; a failed transaction
-leaves an unreferenced file behind, never a row without its file. Same bytes, same key.
+Keys are `<area>/<hash[:2]>/<hash><suffix>`, the hash being the SHA-256 of the bytes:
+same bytes, same key, in either store. Every read checks the bytes against the hash in
+their key; a file that fails is logged as damaged and refused with Damaged, never served
+as evidence. Files are written before the database row that refers to them; a failed
+transaction leaves an unreferenced file behind, never a row without its file.
+
+The calls are synchronous (as the local folder always was): an object store on the same
+network answers a photo in milliseconds; a slow one slows the request that reads it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import tempfile
-from pathlib import Path
-from typing import Protocol
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Protocol
 
-from command_center.errors import NotFound
+from command_center.errors import Damaged, NotFound
 from command_center.evidence.model import SUFFIXES, sha256_hex
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+log = logging.getLogger(__name__)
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class MediaStore(Protocol):
@@ -21,21 +38,34 @@ class MediaStore(Protocol):
         ...
 
     def get(self, key: str) -> bytes:
-        """The bytes under `key`; NotFound when there are none."""
+        """The bytes under `key`: NotFound when there are none, Damaged when they fail
+        their SHA-256 check."""
         ...
 
-    def path(self, key: str) -> Path: ...
+
+def content_key(content: bytes, media_type: str, area: str) -> str:
+    digest = sha256_hex(content)
+    return f"{area}/{digest[:2]}/{digest}{SUFFIXES.get(media_type, '.bin')}"
+
+
+def checked(key: str, content: bytes) -> bytes:
+    """`content` if its SHA-256 is the one its key names; Damaged (and a log line for
+    whoever keeps the store) if not."""
+    digest = PurePosixPath(key).name.split(".", 1)[0]
+    if _DIGEST.fullmatch(digest) and sha256_hex(content) != digest:
+        log.error("evidence file %s fails its SHA-256 check; not served", key)
+        raise Damaged("the evidence file fails its integrity check and is not served")
+    return content
 
 
 class DirectoryStore:
-    """Files under one directory: `<area>/<hash[:2]>/<hash><suffix>`, written atomically."""
+    """Files under one directory, written atomically."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def put(self, content: bytes, media_type: str, *, area: str) -> str:
-        digest = sha256_hex(content)
-        key = f"{area}/{digest[:2]}/{digest}{SUFFIXES.get(media_type, '.bin')}"
+        key = content_key(content, media_type, area)
         target = self.path(key)
         if target.exists():
             return key
@@ -54,7 +84,7 @@ class DirectoryStore:
 
     def get(self, key: str) -> bytes:
         try:
-            return self.path(key).read_bytes()
+            return checked(key, self.path(key).read_bytes())
         except FileNotFoundError:
             raise NotFound("the evidence file is missing") from None
 
@@ -63,3 +93,68 @@ class DirectoryStore:
         if not resolved.is_relative_to(self.root.resolve()):
             raise NotFound("no such evidence file")
         return resolved
+
+
+class ObjectStore:
+    """Objects in one bucket of an S3-compatible store, under `prefix`, through boto3.
+
+    `put` skips the upload when the object is there already (same key, same bytes) and
+    sends the SHA-256 along (x-amz-checksum-sha256), so the store refuses bytes damaged on
+    the way. Credentials come from boto3's usual chain (AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY, a profile, an instance role)."""
+
+    def __init__(self, client: S3Client, bucket: str, prefix: str = "") -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+
+    def put(self, content: bytes, media_type: str, *, area: str) -> str:
+        key = content_key(content, media_type, area)
+        if not self._exists(key):
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self.prefix + key,
+                Body=content,
+                ContentType=media_type,
+                ChecksumAlgorithm="SHA256",
+            )
+        return key
+
+    def get(self, key: str) -> bytes:
+        if ".." in PurePosixPath(key).parts:
+            raise NotFound("no such evidence file")
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
+        except self.client.exceptions.NoSuchKey:
+            raise NotFound("the evidence file is missing") from None
+        return checked(key, answer["Body"].read())
+
+    def _exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+
+def object_store(*, bucket: str, prefix: str, endpoint_url: str | None, region: str) -> ObjectStore:
+    """An ObjectStore with a boto3 client for `endpoint_url` (None: AWS itself)."""
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        config=Config(
+            connect_timeout=5,
+            read_timeout=30,
+            retries={"max_attempts": 3, "mode": "standard"},
+            s3={"addressing_style": "path"},  # MinIO and most private stores
+        ),
+    )
+    return ObjectStore(client, bucket, prefix)

@@ -1,48 +1,36 @@
-"""`GET /health`: whether the database and the bus are reachable (503 if the database
-is not, or a configured Redis is not)."""
+"""`GET /health/live` (the process answers), `GET /health/ready` (it can take work: 503
+if not) and `GET /health`, the older name of ready. None of them is rate-limited
+(floods.AddressLimit lets them through), so a busy address never takes a host out of a
+load balancer."""
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+
+from command_center.health import service
 
 router = APIRouter(tags=["health"])
 
-CHECK_TIMEOUT = 3.0
+
+@router.get("/health/live")
+async def live() -> JSONResponse:
+    return JSONResponse({"status": "alive"})
 
 
+@router.get("/health/ready")
 @router.get("/health")
-async def health(request: Request) -> JSONResponse:
+async def ready(request: Request) -> JSONResponse:
     state = request.app.state
-    database = await _database_ok(request)
-    if state.settings.redis_url is None:
-        redis = "not configured (in-process bus)"
-        redis_ok = True
-    else:
-        try:
-            redis_ok = await asyncio.wait_for(state.bus.healthy(), CHECK_TIMEOUT)
-        except TimeoutError:
-            redis_ok = False
-        redis = "ok" if redis_ok else "unreachable"
-    healthy = database and redis_ok
-    body = {
-        "status": "ok" if healthy else "degraded",
-        "database": "ok" if database else "unreachable",
-        "redis": redis,
+    result = await service.readiness(
+        database=state.database,
+        bus=state.bus,
+        limiter=state.limiter,
+        redis_configured=state.settings.redis.configured,
+    )
+    body = result.body() | {
         "bus": state.bus.name,
         "websocket_connections": state.hub.connections,
         "last_event_id": state.hub.last_id,
     }
-    return JSONResponse(body, status_code=200 if healthy else 503)
-
-
-async def _database_ok(request: Request) -> bool:
-    try:
-        async with request.app.state.database.sessions() as session:
-            await asyncio.wait_for(session.execute(text("SELECT 1")), CHECK_TIMEOUT)
-        return True
-    except Exception:
-        return False
+    return JSONResponse(body, status_code=200 if result.ready else 503)

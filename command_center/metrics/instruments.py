@@ -57,6 +57,12 @@ GC_PAUSES = Histogram(
     ["generation"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
 )
+RATE_LIMIT_FALLBACK = Gauge(
+    "command_center_rate_limit_fallback",
+    "1 while a process counts rate limits by itself because Redis cannot be reached "
+    "(each process then allows the full limit), else 0.",
+    multiprocess_mode="livemax",
+)
 
 
 def multiprocess_dir() -> str | None:
@@ -72,6 +78,10 @@ def relayed(events: list[Event], now: datetime | None = None) -> None:
             CLUES_RECEIVED.labels(str(event.data.get("channel") or "unknown")).inc()
         elif event.type == "clue.dispatched":
             DISPATCH_LATENCY.observe(max(0.0, (moment - event.at).total_seconds()))
+
+
+def rate_limits_alone(falling_back: bool) -> None:
+    RATE_LIMIT_FALLBACK.set(1 if falling_back else 0)
 
 
 def connections(*, events: int, telemetry: int, queued: int) -> None:

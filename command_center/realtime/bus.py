@@ -12,10 +12,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from command_center.realtime.events import Event
+from command_center.redisconn import RedisTarget
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +64,9 @@ class RedisBus:
 
     name = "redis"
 
-    def __init__(self, url: str, channel: str) -> None:
-        self._client = redis.Redis.from_url(
-            url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=15
+    def __init__(self, target: RedisTarget, channel: str) -> None:
+        self._client = target.client(
+            socket_connect_timeout=2, socket_timeout=5, health_check_interval=15
         )
         self._channel = channel
         self._task: asyncio.Task[None] | None = None

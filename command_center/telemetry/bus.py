@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import redis.asyncio as redis
 from redis.exceptions import RedisError
+
+from command_center.redisconn import RedisTarget
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +91,9 @@ class LocalTelemetryBus:
 class RedisTelemetryBus:
     """Redis pub/sub on one channel, with this process's hub as the fallback."""
 
-    def __init__(self, url: str, channel: str) -> None:
-        self._client = redis.Redis.from_url(
-            url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=15
+    def __init__(self, target: RedisTarget, channel: str) -> None:
+        self._client = target.client(
+            socket_connect_timeout=2, socket_timeout=5, health_check_interval=15
         )
         self._channel = channel
         self._deliver: Deliver | None = None

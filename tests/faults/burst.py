@@ -51,6 +51,7 @@ class Tip:
     service_request_id: str | None = None
     error: str | None = None
     answered_at: float | None = None  # time.monotonic()
+    finished_at: float | None = None  # time.monotonic() of the answer, error or failure
 
 
 @dataclass
@@ -122,6 +123,7 @@ class Burst:
         except httpx.HTTPError as exc:
             tip.error = type(exc).__name__
         finally:
+            tip.finished_at = time.monotonic()
             self.in_flight -= 1
 
     def answered(self) -> list[Tip]:

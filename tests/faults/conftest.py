@@ -14,7 +14,7 @@ import pytest
 
 from command_center.settings import Settings
 from tests.conftest import DEMO_TEMPLATE
-from tests.faults.helpers import COUNTS, FaultServer, StartFaultServer
+from tests.faults.helpers import COUNTS, Cluster, FaultServer, StartFaultServer
 from tests.servers import OwnPostgres
 
 
@@ -31,12 +31,13 @@ def start_fault_server(
 ) -> Iterator[StartFaultServer]:
     """`start(cluster=…, redis_url=…, **env)`: two workers on a fresh copy of the demo city
     in `cluster` (default the run's own), with `redis_url` (default the shared Redis, on a
-    channel of their own) and extra environment; stopped after the test."""
+    channel of their own) and extra environment (`{database}` in a value is the copy's
+    name); stopped after the test."""
     started: list[FaultServer] = []
     name = "faults_" + re.sub(r"[^a-z0-9_]", "_", request.node.name.removeprefix("test_"))[:40]
 
     def start(
-        cluster: OwnPostgres = own_postgres,
+        cluster: Cluster = own_postgres,
         redis_url: str | None = os.environ.get("REDIS_URL"),
         **env: str,
     ) -> FaultServer:
@@ -47,7 +48,7 @@ def start_fault_server(
             settings=settings,
             log=tmp_path / "server.log",
             redis_url=redis_url,
-            **env,
+            **{key: value.format(database=name) for key, value in env.items()},
         )
         started.append(server)
         return server

@@ -9,13 +9,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from command_center.settings import Settings
 from tests.faults.account import Account, Fault, survive
 from tests.faults.burst import personal_data_in
-from tests.servers import OwnPostgres, Serve
+from tests.servers import Serve
 
 COUNTS: list[str] = []  # printed by conftest.pytest_terminal_summary
+
+
+class Cluster(Protocol):
+    """A PostgreSQL the test owns: OwnPostgres, or tests.hacluster.PatroniCluster."""
+
+    def url(self, database: str) -> str: ...
+
+    def conninfo(self, database: str) -> str: ...
+
+    def copy_of(self, template: str, name: str) -> str: ...
 
 
 def server_env(settings: Settings, database_url: str, redis_url: str | None) -> dict[str, str]:
@@ -48,7 +59,7 @@ class FaultServer:
     """`command-center serve --workers 2` on `database` of `cluster`."""
 
     server: Serve
-    cluster: OwnPostgres
+    cluster: Cluster
     database: str
     settings: Settings
 
@@ -56,7 +67,7 @@ class FaultServer:
     def start(
         cls,
         *,
-        cluster: OwnPostgres,
+        cluster: Cluster,
         database: str,
         settings: Settings,
         log: Path,

@@ -137,6 +137,8 @@ MATRIX = (
     Row("OPTIONS", "/whep/{stream}", everyone(204)),
     # --- public: the same for every caller, a token changes nothing -------------------
     Row("GET", "/health", everyone(200)),
+    Row("GET", "/health/live", everyone(200)),
+    Row("GET", "/health/ready", everyone(200)),
     Row("GET", "/open311/v2/discovery.{fmt}", everyone(200)),
     Row("GET", "/open311/v2/services.{fmt}", everyone(200)),
     Row("GET", "/open311/v2/services/{service_code}.{fmt}", everyone(200)),
