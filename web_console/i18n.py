@@ -149,6 +149,10 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "tab_dispatched": ("已派遣", "Dispatched"),
     "tab_closing": ("待结案", "To close"),
     "queue_empty": ("没有待处理的线索", "Nothing waiting"),
+    "search": ("查找", "Find"),
+    "search_placeholder": ("编号、电话尾号或描述中的词", "Code, phone ending or words"),
+    "tab_search": ("查找结果", "Found"),
+    "search_empty": ("没有找到线索", "No clue found"),
     "pick_clue": ("从左侧选择一条线索", "Pick a clue on the left"),
     "why_queued": ("进入队列原因", "Why it is here"),
     # why a clue waits (the clue's queue_reason_code): a short label, then a sentence

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.clues.model import ClueRecord, State, Submission
+from command_center.clues.search import SearchTerms, like_pattern
 from command_center.dispatch.model import Route, WaitReason
 
 INSERT = text("""
@@ -205,10 +206,14 @@ async def list_scoped(
     squad: str | None,
     limit: int,
     before_id: int | None,
+    search: SearchTerms | None = None,
 ) -> list[ClueRecord]:
-    """Clues in `states` (all if empty), newest first, inside a jurisdiction or of a squad."""
+    """Clues in `states` (all if empty), newest first, inside a jurisdiction or of a squad,
+    and matching `search` if given (see clues/search.py)."""
     clauses = ["TRUE"]
     params: dict[str, Any] = {"limit": limit}
+    if search:
+        clauses.append(_search_clause(search, params))
     if states:
         clauses.append("c.state = ANY(:states)")
         params["states"] = [s.value for s in states]
@@ -229,6 +234,26 @@ async def list_scoped(
         text(f"SELECT {COLUMNS} {FROM} WHERE {where} ORDER BY c.id DESC LIMIT :limit"), params
     )
     return [_record(row) for row in rows]
+
+
+# The expression of the trigram index clues_words_trgm (migration 0014): keep them equal.
+WORDS = "(c.description || ' ' || coalesce(c.address, ''))"
+
+
+def _search_clause(search: SearchTerms, params: dict[str, Any]) -> str:
+    """code = … OR phone ending = … OR every word in the words; each arm has its index."""
+    words = []
+    for i, word in enumerate(search.words):
+        params[f"word{i}"] = like_pattern(word)
+        words.append(f"{WORDS} ILIKE :word{i}")
+    arms = ["(" + " AND ".join(words) + ")"]
+    if search.code:
+        params["code"] = search.code
+        arms.append("c.service_request_id = :code")
+    if search.phone_ending:
+        params["phone_ending"] = search.phone_ending
+        arms.append("(c.reporter_phone IS NOT NULL AND right(c.reporter_phone, 4) = :phone_ending)")
+    return "(" + " OR ".join(arms) + ")"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from command_center.auth.model import SYSTEM, Principal, Role
 from command_center.clues import duplicates, joint, repository, timing
 from command_center.clues import events as clue_events
+from command_center.clues import search as clue_search
 from command_center.clues.model import (
     NOTE_REQUIRED,
     SQUAD_ACTIONS,
@@ -284,9 +285,18 @@ async def list_scoped(
     states: list[State],
     limit: int,
     before_id: int | None = None,
+    query: str | None = None,
 ) -> list[ClueRecord]:
+    """Clues in the principal's scope, newest first; `query` searches them (code, phone
+    ending, words; every state). A bad query is a InvalidInput naming the problem."""
     if by.role in (Role.RESIDENT, Role.DEVICE):
         raise Forbidden(f"the {by.role.value} role may not list clues")
+    search = None
+    if query is not None:
+        try:
+            search = clue_search.parse(query)
+        except ValueError as error:
+            raise InvalidInput(str(error)) from error
     return await repository.list_scoped(
         session,
         states=states,
@@ -294,6 +304,7 @@ async def list_scoped(
         squad=by.squad if by.role is Role.SQUAD else None,
         limit=limit,
         before_id=before_id,
+        search=search,
     )
 
 

@@ -16,12 +16,35 @@
   const lists = {};
   let departments = [];
 
+  function showTab(name) {
+    tab = name;
+    document.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === name)));
+    renderList();
+  }
   document.querySelectorAll("[data-tab]").forEach((button) =>
-    button.addEventListener("click", () => {
-      tab = button.dataset.tab;
-      document.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-selected", String(b === button)));
-      renderList();
-    }));
+    button.addEventListener("click", () => showTab(button.dataset.tab)));
+
+  /* Search: any clue in scope, every state (GET /api/v1/clues?q=); its own tab. */
+  document.getElementById("search").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const q = document.getElementById("search-text").value.trim();
+    const searchTab = document.querySelector("[data-tab=search]");
+    if (!q) {
+      searchTab.hidden = true;
+      if (tab === "search") showTab("queue");
+      return;
+    }
+    try {
+      lists.search = await api(`/api/v1/clues?${new URLSearchParams({ q, limit: "100" })}`);
+    } catch (error) {
+      report(error);
+      return;
+    }
+    document.getElementById("count-search").textContent = lists.search.length;
+    searchTab.hidden = false;
+    showTab("search");
+    if (lists.search.length === 1) select(lists.search[0].id);
+  });
 
   async function loadLists() {
     for (const [name, states] of Object.entries(TABS)) {
@@ -66,7 +89,8 @@
       tab === "queue" ? h("div", { class: "reason small" }, why(clue)) : null,
       due ? h("div", { class: "small" + (due.overdue ? " overdue-text" : "") }, due.text) : null);
     });
-    document.getElementById("clue-list").replaceChildren(...(items.length ? items : [h("li", { class: "empty muted" }, t("queue_empty"))]));
+    const empty = tab === "search" ? t("search_empty") : t("queue_empty");
+    document.getElementById("clue-list").replaceChildren(...(items.length ? items : [h("li", { class: "empty muted" }, empty)]));
   }
 
   async function select(id) {
