@@ -175,7 +175,7 @@ async def get_requests(
             statuses=open311.split_list(status),
             city=city,
         )
-    body = [open311.request_view(r, zone) for r in found]
+    body = [open311.request_view(r, zone, state.settings.public_base_url) for r in found]
     return render(fmt, body, root="service_requests", item="request")
 
 
@@ -200,7 +200,7 @@ async def get_request(
         )
     if not found:
         raise NotFound(f"no service request {service_request_id}")
-    body = [open311.request_view(found[0], state.settings.zone)]
+    body = [open311.request_view(found[0], state.settings.zone, state.settings.public_base_url)]
     return render(fmt, body, root="service_requests", item="request")
 
 

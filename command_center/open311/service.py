@@ -126,8 +126,12 @@ async def updates(
     return await repository.updates(session, start=start, end=end, city=city, limit=MAX_RESULTS)
 
 
-def request_view(request: PublicRequest, zone: ZoneInfo) -> dict[str, Any]:
-    """The GeoReport v2 fields of a request; nothing about the reporter."""
+def request_view(request: PublicRequest, zone: ZoneInfo, base_url: str = "") -> dict[str, Any]:
+    """The GeoReport v2 fields of a request; nothing about the reporter. `media_url` is
+    absolute under `base_url` when it points at a photo's public copy here."""
+    media = request.media_path()
+    if media and media.startswith("/"):
+        media = base_url + media
     status = "closed" if State(request.state) in CLOSED_STATES else "open"
     notes = request.status_note
     if request.duplicate_of:
@@ -150,7 +154,7 @@ def request_view(request: PublicRequest, zone: ZoneInfo) -> dict[str, Any]:
         "zipcode": None,
         "lat": request.lat,
         "long": request.lon,
-        "media_url": request.media_url,
+        "media_url": media,
     }
 
 
