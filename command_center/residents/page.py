@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from command_center.readable_time import chinese_iso
 
 STATUS_TEXT = {"open": "办理中", "closed": "已办结"}
 
 
-def progress_page(progress: dict[str, Any]) -> str:
+def progress_page(progress: dict[str, Any], zone: ZoneInfo) -> str:
+    """The page of `progress` (residents.service.progress); times as read in `zone`
+    (`12月3日 18:37`), the ISO time kept in each `<time datetime>`."""
     code = escape(progress["service_request_id"])
     rows = "".join(
-        f"<li><time>{escape(str(item['at']))}</time> {escape(item['description'])}</li>"
+        f'<li><time datetime="{escape(str(item["at"]))}">'
+        f"{escape(chinese_iso(str(item['at']), zone))}</time> {escape(item['description'])}</li>"
         for item in progress["history"]
     )
     photos = "".join(

@@ -181,7 +181,7 @@ async def track_page(code: Code, request: Request) -> HTMLResponse:
         body = await service.progress(
             session=session, code=code, secret=None, zone=state.settings.zone
         )
-    return HTMLResponse(progress_page(body))
+    return HTMLResponse(progress_page(body, state.settings.zone))
 
 
 async def _exists(request: Request, code: str) -> int:
