@@ -213,8 +213,13 @@ def _read(path: Path) -> str:
 def _migrate(args: argparse.Namespace) -> None:
     from command_center.db.migrate import upgrade
 
-    upgrade(_settings().database_url)
-    print("database is at the latest migration")
+    applied = upgrade(_settings().database_url)
+    for revision, title in applied:
+        print(f"applied {revision}: {title}")
+    if applied:
+        print(f"database is at the latest migration ({applied[-1][0]}): {len(applied)} applied")
+    else:
+        print("database is at the latest migration: nothing to apply")
 
 
 ImportWork = Callable[..., Awaitable[object]]
