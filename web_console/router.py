@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from command_center.auth import tokens
@@ -97,8 +97,16 @@ async def report(request: Request, lang: LangQuery = None) -> HTMLResponse:
     return _page(request, "report", lang, None)
 
 
+async def favicon() -> FileResponse:
+    """`/favicon.ico`, which browsers ask of every page (/track, /docs, …): the consoles'
+    shield (static/icon.svg) as a 16–64 px ICO."""
+    headers = {"Cache-Control": "public, max-age=86400"}
+    return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon", headers=headers)
+
+
 def install(app: FastAPI) -> None:
-    """Serve the consoles, their static files and the vendored map library."""
+    """Serve the consoles, their static files, the vendored map library and the favicon."""
+    app.add_api_route("/favicon.ico", favicon, include_in_schema=False)
     app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.mount(f"{VENDOR_URL}/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")
