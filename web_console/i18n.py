@@ -149,6 +149,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "tab_dispatched": ("已派遣", "Dispatched"),
     "tab_closing": ("待结案", "To close"),
     "queue_empty": ("没有待处理的线索", "Nothing waiting"),
+    "squads_short": ("个中队", "squads"),
     "search": ("查找", "Find"),
     "search_placeholder": ("编号、电话尾号或描述中的词", "Code, phone ending or words"),
     "tab_search": ("查找结果", "Found"),
