@@ -198,6 +198,38 @@ async def update(session: AsyncSession, clue_id: int, change: Change) -> datetim
     return moment
 
 
+async def relocate(
+    session: AsyncSession,
+    clue_id: int,
+    *,
+    lon: float,
+    lat: float,
+    submitted_crs: str,
+    jurisdiction_code: str,
+    jurisdiction_path: tuple[str, ...],
+    department: str,
+) -> None:
+    """Put the clue at a confirmed WGS84 position, in the jurisdiction and department found
+    there; it is no longer approximate."""
+    await session.execute(
+        text(
+            "UPDATE clues SET location = ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), "
+            "submitted_crs = :crs, location_approximate = false, "
+            "jurisdiction_code = :jurisdiction, jurisdiction_path = :path, "
+            "department = :department, updated_at = now() WHERE id = :id"
+        ),
+        {
+            "id": clue_id,
+            "lon": lon,
+            "lat": lat,
+            "crs": submitted_crs,
+            "jurisdiction": jurisdiction_code,
+            "path": list(jurisdiction_path),
+            "department": department,
+        },
+    )
+
+
 async def list_scoped(
     session: AsyncSession,
     *,

@@ -94,6 +94,7 @@ async def act_on_clue(
             note=body.note,
             squad_code=body.squad,
             into=body.into,
+            position=body.position(),
         )
     return ClueOut.of(clue)
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from command_center.clues.model import MAX_DESCRIPTION, Action, ClueRecord, State
+from command_center.clues.model import MAX_DESCRIPTION, Action, ClueRecord, Position, State
 from command_center.privacy import mask_phone
 
 
@@ -37,6 +37,21 @@ class ActionIn(BaseModel):
     into: int | None = Field(
         default=None, ge=1, description="For `link`: the id of the clue this one repeats"
     )
+    lon: float | None = Field(
+        default=None, ge=-180, le=180, allow_inf_nan=False, description="For `relocate`"
+    )
+    lat: float | None = Field(
+        default=None, ge=-90, le=90, allow_inf_nan=False, description="For `relocate`"
+    )
+    crs: Literal["wgs84", "gcj02"] = Field(
+        default="wgs84", description="For `relocate`: the coordinate system of lon/lat"
+    )
+
+    def position(self) -> Position | None:
+        """The new position `relocate` needs; None unless both lon and lat are given."""
+        if self.lon is None or self.lat is None:
+            return None
+        return Position(lon=self.lon, lat=self.lat, crs=self.crs)
 
 
 class Location(BaseModel):

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import SYSTEM, Principal, Role
-from command_center.clues import duplicates, joint, repository, timing
+from command_center.clues import duplicates, joint, relocation, repository, timing
 from command_center.clues import events as clue_events
 from command_center.clues import search as clue_search
 from command_center.clues.model import (
@@ -22,6 +22,7 @@ from command_center.clues.model import (
     SQUAD_ACTIONS,
     Action,
     ClueRecord,
+    Position,
     State,
     Submission,
     check_role_may,
@@ -197,6 +198,7 @@ async def act(
     note: str | None = None,
     squad_code: str | None = None,
     into: int | None = None,
+    position: Position | None = None,
 ) -> ClueRecord:
     """Apply one life-cycle action; the clue row is locked for the transaction.
 
@@ -233,6 +235,11 @@ async def act(
         return await _reloaded(session, clue.id)
     if action is Action.UNLINK:
         await duplicates.unlink(session, clue, by=by, note=note)
+        return await _reloaded(session, clue.id)
+    if action is Action.RELOCATE:
+        if position is None:
+            raise InvalidInput("relocate needs `lon` and `lat` (and `crs`: wgs84 or gcj02)")
+        await relocation.relocate(session, clue, to=position, waiting=target, by=by, note=note)
         return await _reloaded(session, clue.id)
     events = [clue_events.transition(clue, target, by=by, note=note)]
     if target is State.HANDLED and clue.assistants:
