@@ -88,6 +88,10 @@ class ClueOut(BaseModel):
     duplicate_of: int | None
     report_count: int
     reporter_phone: str | None = Field(description="Masked, e.g. 138****8000")
+    address: str | None = Field(
+        default=None,
+        description="The address the reporter gave (an address-only clue's only place)",
+    )
 
     @classmethod
     def of(cls, clue: ClueRecord) -> ClueOut:
@@ -115,6 +119,7 @@ class ClueOut(BaseModel):
             duplicate_of=clue.duplicate_of,
             report_count=clue.report_count,
             reporter_phone=mask_phone(clue.reporter_phone),
+            address=clue.address,
         )
 
 
