@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from command_center.auth import tokens
 from command_center.auth.model import TOKEN_ROLES, Role
 from command_center.db.session import Database
+from command_center.demo import commands as demo_commands
 from command_center.errors import DomainError
 from command_center.settings import ConfigurationError, Settings, load_settings
 
@@ -50,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(run=_migrate)
+    demo_commands.add_commands(commands)  # demo-mark, demo-unmark, simulate
 
     imports = commands.add_parser("import", help="import reference data").add_subparsers(
         dest="kind", required=True, metavar="KIND"

@@ -22,6 +22,9 @@ from command_center.bodylimit import BodyLimit
 from command_center.clues.router import router as clues_router
 from command_center.console.router import router as console_router
 from command_center.db.session import UNAVAILABLE, Database
+from command_center.demo.middleware import SimulationGate
+from command_center.demo.router import router as demo_router
+from command_center.demo.service import DemoStatus
 from command_center.dispatch.model import DispatchPolicy
 from command_center.dispatch.ranking import Weights
 from command_center.evidence.storage import DirectoryStore
@@ -159,6 +162,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             on_moved=instruments.relayed,
         )
         app.state.database, app.state.bus, app.state.hub = database, bus, hub
+        app.state.demo_status = DemoStatus(database)
         limiter = (
             RedisRateLimiter(settings.redis_url, f"{settings.event_channel}:rate")
             if settings.redis_url
@@ -261,9 +265,11 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         exports_router,
         metrics_router,
         hotspots_router,
+        demo_router,
     ):
         app.include_router(router)
     install_consoles(app)
+    app.add_middleware(SimulationGate)  # inside the limits: a flood is refused first
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,

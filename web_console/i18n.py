@@ -150,6 +150,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "tab_closing": ("待结案", "To close"),
     "queue_empty": ("没有待处理的线索", "Nothing waiting"),
     "squads_short": ("个中队", "squads"),
+    "simulated": ("演示", "demo"),
     "relocate": ("确认位置", "Confirm the location"),
     "reported_address": ("报告地址", "Address given"),
     "relocate_help": (

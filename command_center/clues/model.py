@@ -217,6 +217,7 @@ class ClueRecord:
     reporter_phone: str | None = None
     assistants: tuple[str, ...] = ()  # squads assisting in joint enforcement
     queue_reason_code: str | None = None  # dispatch.model.WaitReason
+    simulated: bool = False  # sent by the demo's simulation (command-center simulate)
 
 
 @dataclass(frozen=True, slots=True)

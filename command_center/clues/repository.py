@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.clues.model import ClueRecord, State, Submission
 from command_center.clues.search import SearchTerms, like_pattern
+from command_center.demo.model import simulated_request
 from command_center.dispatch.model import Route, WaitReason
 
 INSERT = text("""
@@ -23,7 +24,7 @@ INSERT INTO clues (
     reporter_phone, reporter_name,
     device_id, created_at, updated_at, duplicate_of, attributes, address,
     location_approximate, source, external_id, api_key_id, intake_token,
-    tracking_secret_hash)
+    tracking_secret_hash, simulated)
 VALUES (
     :id, :service_request_id, :channel, :matter_code, :description, :media_url,
     ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :submitted_crs, :jurisdiction_code,
@@ -32,7 +33,7 @@ VALUES (
     :device_id,
     :now, :now, :duplicate_of, CAST(:attributes AS jsonb), :address,
     :location_approximate, :source, :external_id, :api_key_id, :intake_token,
-    :tracking_secret_hash)
+    :tracking_secret_hash, :simulated)
 """)
 
 COLUMNS = """
@@ -41,7 +42,7 @@ COLUMNS = """
     c.jurisdiction_path, c.department, c.state, c.squad_code, c.deadline, c.queue_reason,
     c.queue_reason_code, c.status_note, c.created_at, c.updated_at, m.name AS matter_name,
     m.legal_basis, j.name AS jurisdiction_name, c.duplicate_of, c.report_count,
-    c.closed_at, c.rating, c.address, c.reporter_phone,
+    c.closed_at, c.rating, c.address, c.reporter_phone, c.simulated,
     ARRAY(SELECT a.squad_code FROM assignments a
           WHERE a.clue_id = c.id AND a.state <> 'withdrawn' ORDER BY a.squad_code) AS assistants
 """
@@ -119,6 +120,8 @@ async def insert(session: AsyncSession, clue: NewClue) -> None:
             "api_key_id": s.api_key_id,
             "intake_token": clue.intake_token,
             "tracking_secret_hash": s.tracking_secret_hash,
+            # sent by the demo's simulation (demo/middleware.py sets it per request)
+            "simulated": simulated_request.get(),
         },
     )
 

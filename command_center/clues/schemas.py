@@ -120,6 +120,7 @@ class ClueOut(BaseModel):
             report_count=clue.report_count,
             reporter_phone=mask_phone(clue.reporter_phone),
             address=clue.address,
+            simulated=clue.simulated,
         )
 
 

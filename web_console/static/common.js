@@ -257,6 +257,17 @@ const CC = (() => {
     element.dataset.kind = kind || "info";
   }
 
+  /* On a demo database every page says so: a "演示" badge in the header (GET /api/v1/demo). */
+  async function demoBadge() {
+    const answer = await fetch("/api/v1/demo").then((r) => (r.ok ? r.json() : null)).catch(() => null);
+    if (!answer || !answer.demo) return;
+    const badge = h("span", { class: "demo-badge", id: "demo-badge", title: answer.city || "" }, answer.badge);
+    const place = document.querySelector("header .brand, header .who");
+    if (place) place.append(badge);
+    else document.body.prepend(badge);
+  }
+  demoBadge();
+
   /* The language switch keeps the token and everything else in the URL. */
   function wireLanguageSwitch() {
     const link = document.getElementById("lang-switch");

@@ -84,7 +84,7 @@
         dataset: { clueId: clue.id, code: clue.service_request_id, state: clue.state },
         onclick: () => select(clue.id),
       },
-      h("div", { class: "row" }, h("b", {}, clue.matter_name), h("span", { class: "badge", dataset: { state: clue.state } }, stateName(clue.state))),
+      h("div", { class: "row" }, h("b", {}, clue.matter_name, clue.simulated ? h("span", { class: "demo-badge" }, t("simulated")) : null), h("span", { class: "badge", dataset: { state: clue.state } }, stateName(clue.state))),
       h("div", { class: "row muted small" }, h("span", {}, clue.service_request_id), h("span", {}, clue.jurisdiction_name), h("time", {}, when(clue.created_at))),
       tab === "queue" ? h("div", { class: "reason small" }, why(clue)) : null,
       due ? h("div", { class: "small" + (due.overdue ? " overdue-text" : "") }, due.text) : null);
