@@ -92,6 +92,7 @@ class ClueOut(BaseModel):
         default=None,
         description="The address the reporter gave (an address-only clue's only place)",
     )
+    simulated: bool = Field(default=False, description="Sent by the demo's simulation")
 
     @classmethod
     def of(cls, clue: ClueRecord) -> ClueOut:

@@ -22,8 +22,8 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> list[tuple[str, str]]:
     """Bring the schema to `revision`; safe to run again (already applied steps are skipped).
-    Returns the steps it applied, oldest first, as (revision id, first line of its
-    docstring); empty when the schema was already there."""
+    Returns the steps it applied, oldest first, as (revision id, the first paragraph of
+    its docstring); empty when the schema was already there."""
     config = alembic_config(database_url)
     before = current_revisions(database_url)
     command.upgrade(config, revision)
@@ -33,7 +33,7 @@ def upgrade(database_url: str, revision: str = "head") -> list[tuple[str, str]]:
     for head in after:
         for step in script.iterate_revisions(head, tuple(before) or "base"):
             if step.revision not in before:
-                title = (step.doc or "").strip().splitlines()[0] if step.doc else ""
+                title = " ".join((step.doc or "").strip().split("\n\n")[0].split())
                 applied.append((step.revision, title))
     return list(reversed(applied))
 

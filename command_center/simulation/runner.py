@@ -165,6 +165,7 @@ class Simulation:
                     jobs.put_nowait(data["clue_id"])
 
         self._spawn(listen())
+        await self._report(device, at, 0.0)  # the phone is on: the wall shows it at once
         while True:
             try:
                 clue_id = await asyncio.wait_for(jobs.get(), self.pacing.idle_position_every)
