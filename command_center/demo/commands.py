@@ -8,6 +8,7 @@ import asyncio
 import signal
 import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +46,14 @@ def add_commands(commands: Any) -> None:
         help="a squad left to people (its phone is not simulated); repeatable",
     )
     simulate.add_argument("--seed", type=int, default=None, help="for a repeatable run")
+    simulate.add_argument(
+        "--trackers",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the OsmAnd ids issued to the simulated phones, as `import members` prints them "
+        "(MEMBER DEVICE ID lines); without it a phone's device id is its OsmAnd id",
+    )
     simulate.add_argument("--quiet", action="store_true", help="print only the summary")
     simulate.set_defaults(run=_simulate)
 
@@ -75,7 +84,7 @@ def _simulate(args: argparse.Namespace) -> None:
     from command_center.cli import CommandFailed
     from command_center.simulation.client import Refused
     from command_center.simulation.model import Pacing
-    from command_center.simulation.session import NotADemo, simulate
+    from command_center.simulation.session import NotADemo, simulate, tracker_ids
 
     settings = load_settings()
     key = settings.signing_key()
@@ -87,6 +96,12 @@ def _simulate(args: argparse.Namespace) -> None:
             key=key, role=Role(role), subject=subject, squad=squad, ttl=timedelta(days=2)
         )
 
+    trackers = None
+    if args.trackers is not None:
+        try:
+            trackers = tracker_ids(args.trackers.read_text("utf-8"))
+        except OSError as error:
+            raise CommandFailed(f"{args.trackers}: {error.strerror}") from None
     try:
         pacing = Pacing(tips_per_minute=args.rate, pace=args.pace, speed_kmh=args.speed)
     except ValueError as error:
@@ -108,6 +123,7 @@ def _simulate(args: argparse.Namespace) -> None:
             leave=args.leave_squad,
             seed=args.seed,
             log=log,
+            trackers=trackers,
         )
 
     try:

@@ -34,10 +34,13 @@ async def simulate(
     leave: Iterable[str] = (),
     seed: int | None = None,
     log: Log = print,
+    trackers: dict[str, str] | None = None,
 ) -> Counter[str]:
     """Run against `base_url` until `stop` is set; the tally of what the actors did.
     NotADemo before anything is sent when the service's database is not a demo; squads
-    in `leave` are left to people (their phones are not simulated)."""
+    in `leave` are left to people (their phones are not simulated). `trackers` maps a
+    simulated phone's device id to the id its OsmAnd reports carry, where the service
+    issues secret ids (see `tracker_ids`); without it the device id is sent."""
     service = Service(base_url)
     try:
         demo = await service.demo()
@@ -64,7 +67,7 @@ async def simulate(
                 if s.code not in left
             },
             devices={
-                s.code: device
+                s.code: (trackers or {}).get(device, device)
                 for s in city.squads
                 for device in s.devices
                 if device.startswith(SIMULATED_DEVICE_PREFIX)
@@ -78,3 +81,14 @@ async def simulate(
         return await simulation.run(stop)
     finally:
         await service.close()
+
+
+def tracker_ids(text: str) -> dict[str, str]:
+    """Device id → OsmAnd id, from lines `MEMBER DEVICE ID` as `command-center import
+    members` prints the ids it issues (other lines are skipped)."""
+    ids = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1].startswith(SIMULATED_DEVICE_PREFIX):
+            ids[parts[1]] = parts[2]
+    return ids
