@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import TOKEN_ROLES, USER_ROLES, Role
 from command_center.db.session import Database
+from command_center.demo import commands as demo_commands
 from command_center.errors import DomainError
 from command_center.settings import ConfigurationError, Settings, load_settings
 
@@ -49,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(run=_migrate)
+    demo_commands.add_commands(commands)  # demo-mark, demo-unmark, simulate
 
     imports = commands.add_parser("import", help="import reference data").add_subparsers(
         dest="kind", required=True, metavar="KIND"
@@ -255,8 +257,13 @@ def _read(path: Path) -> str:
 def _migrate(args: argparse.Namespace) -> None:
     from command_center.db.migrate import upgrade
 
-    upgrade(_settings().database_url)
-    print("database is at the latest migration")
+    applied = upgrade(_settings().database_url)
+    for revision, title in applied:
+        print(f"applied {revision}: {title}")
+    if applied:
+        print(f"database is at the latest migration ({applied[-1][0]}): {len(applied)} applied")
+    else:
+        print("database is at the latest migration: nothing to apply")
 
 
 ImportWork = Callable[..., Awaitable[object]]

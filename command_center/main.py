@@ -27,6 +27,9 @@ from command_center.bodylimit import BodyLimit
 from command_center.clues.router import router as clues_router
 from command_center.console.router import router as console_router
 from command_center.db.session import UNAVAILABLE, Database
+from command_center.demo.middleware import SimulationGate
+from command_center.demo.router import router as demo_router
+from command_center.demo.service import DemoStatus
 from command_center.dispatch.model import DispatchPolicy
 from command_center.dispatch.ranking import Weights
 from command_center.evidence.storage import DirectoryStore, MediaStore, object_store
@@ -189,6 +192,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         )
         app.state.revocations = revocations
         await revocations.start()
+        app.state.demo_status = DemoStatus(database)
         limiter = (
             RedisRateLimiter(settings.redis, f"{settings.event_channel}:rate")
             if settings.redis.configured
@@ -310,10 +314,12 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         metrics_router,
         hotspots_router,
         moderation_router,
+        demo_router,
     ):
         app.include_router(router)
     install_consoles(app)
     install_api_docs(app)
+    app.add_middleware(SimulationGate)  # inside the limits: a flood is refused first
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,

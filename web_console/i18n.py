@@ -178,6 +178,22 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "tab_dispatched": ("已派遣", "Dispatched"),
     "tab_closing": ("待结案", "To close"),
     "queue_empty": ("没有待处理的线索", "Nothing waiting"),
+    "squads_short": ("个中队", "squads"),
+    "simulated": ("演示", "demo"),
+    "relocate": ("确认位置", "Confirm the location"),
+    "reported_address": ("报告地址", "Address given"),
+    "relocate_help": (
+        "在地图上点击或拖动标记到实际位置，写明依据后确认；确认后立即重新派遣。",
+        "Click on the map or drag the marker to the real place, give the reason, confirm: "
+        "the clue is dispatched again at once.",
+    ),
+    "new_position": ("新位置", "New position"),
+    "relocate_confirm": ("确认位置并派遣", "Confirm and dispatch"),
+    "done_relocated": ("位置已确认", "Location confirmed"),
+    "search": ("查找", "Find"),
+    "search_placeholder": ("编号、电话尾号或描述中的词", "Code, phone ending or words"),
+    "tab_search": ("查找结果", "Found"),
+    "search_empty": ("没有找到线索", "No clue found"),
     "pick_clue": ("从左侧选择一条线索", "Pick a clue on the left"),
     "why_queued": ("进入队列原因", "Why it is here"),
     # why a clue waits (the clue's queue_reason_code): a short label, then a sentence

@@ -92,7 +92,7 @@ def render(
         "zone": zone,
         "i18n": words,
         "map": {"var": parts.map_var, "layers": parts.layers},
-        "tiles": {"crs": tiles.crs, "enabled": bool(tiles.url)},
+        "tiles": {"crs": tiles.crs, "enabled": bool(tiles.url), "max_zoom": tiles.max_zoom},
         "csrf": csrf,
         "principal": None
         if principal is None

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from command_center.accounts.model import safe_next
@@ -278,8 +278,16 @@ async def map_script(name: str, request: Request, lang: LangQuery = None) -> Res
     return Response(parts.script, media_type="text/javascript; charset=utf-8", headers=cache)
 
 
+async def favicon() -> FileResponse:
+    """`/favicon.ico`, which browsers ask of every page (/track, /docs, …): the consoles'
+    shield (static/icon.svg) as a 16–64 px ICO."""
+    headers = {"Cache-Control": "public, max-age=86400"}
+    return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon", headers=headers)
+
+
 def install(app: FastAPI) -> None:
-    """Serve the consoles, their static files and the vendored map library."""
+    """Serve the consoles, their static files, the vendored map library and the favicon."""
+    app.add_api_route("/favicon.ico", favicon, include_in_schema=False)
     app.include_router(router)
     app.include_router(signin_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")

@@ -11,7 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from command_center.auth.model import Role
-from command_center.errors import Forbidden, IllegalTransition
+from command_center.errors import Forbidden, IllegalTransition, InvalidInput
+from gis.crs import CoordinateError, to_wgs84
 
 
 class State(StrEnum):
@@ -42,6 +43,7 @@ class Action(StrEnum):
     REWORK = "rework"  # verification found it not fixed: back to the same squad
     LINK = "link"  # merge into another clue as its duplicate
     UNLINK = "unlink"  # split a duplicate off again; it is then dispatched on its own
+    RELOCATE = "relocate"  # an operator fixes the position; the clue is routed again at once
 
 
 S, A = State, Action
@@ -68,6 +70,11 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     (S.DISPATCHED, A.LINK): S.DUPLICATE,
     (S.RETURNED, A.LINK): S.DUPLICATE,
     (S.DUPLICATE, A.UNLINK): S.RECEIVED,
+    # A waiting clue gets its position fixed; it stays waiting only when the new routing
+    # finds no squad (it is dispatched otherwise, like UNLINK).
+    (S.RECEIVED, A.RELOCATE): S.RECEIVED,
+    (S.RETURNED, A.RELOCATE): S.RETURNED,
+    (S.REOPENED, A.RELOCATE): S.REOPENED,
     **{
         (state, A.CANCEL): S.CANCELLED
         for state in (
@@ -95,7 +102,17 @@ ALLOWED_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.SQUAD: SQUAD_ACTIONS,
     Role.GRID_WORKER: frozenset({A.VERIFY, A.REWORK}),
     Role.OPERATOR: frozenset(
-        {A.DISPATCH, A.VERIFY, A.REWORK, A.CLOSE, A.REOPEN, A.CANCEL, A.LINK, A.UNLINK}
+        {
+            A.DISPATCH,
+            A.VERIFY,
+            A.REWORK,
+            A.CLOSE,
+            A.REOPEN,
+            A.CANCEL,
+            A.LINK,
+            A.UNLINK,
+            A.RELOCATE,
+        }
     ),
     Role.SUPERVISOR: frozenset({A.REOPEN, A.CANCEL}),
     Role.ADMIN: frozenset(Action) - {A.EXPIRE},
@@ -105,7 +122,7 @@ ALLOWED_ACTIONS: dict[Role, frozenset[Action]] = {
 }
 
 # Actions whose reason must be written down.
-NOTE_REQUIRED = frozenset({A.RETURN, A.REOPEN, A.CANCEL, A.LINK, A.UNLINK, A.REWORK})
+NOTE_REQUIRED = frozenset({A.RETURN, A.REOPEN, A.CANCEL, A.LINK, A.UNLINK, A.REWORK, A.RELOCATE})
 
 
 def next_state(current: State, action: Action) -> State:
@@ -203,3 +220,20 @@ class ClueRecord:
     public_hidden: bool = False  # an operator hid it from the public (publicview/)
     public_description: str | None = None  # an operator's text for the public
     progress_code: str | None = None  # opens the progress view (residents/model.py)
+    simulated: bool = False  # sent by the demo's simulation (command-center simulate)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A position as the operator's map gave it: lon/lat in `crs` (wgs84 or gcj02)."""
+
+    lon: float
+    lat: float
+    crs: str = "wgs84"
+
+    def wgs84(self) -> tuple[float, float]:
+        """(lon, lat) in WGS84; InvalidInput names a bad coordinate or CRS."""
+        try:
+            return to_wgs84(self.lon, self.lat, self.crs)
+        except CoordinateError as exc:
+            raise InvalidInput(str(exc)) from None

@@ -12,6 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.clues.model import ClueRecord, State, Submission
+from command_center.clues.search import SearchTerms, like_pattern
+from command_center.demo.model import simulated_request
 from command_center.dispatch.model import Route, WaitReason
 
 INSERT = text("""
@@ -22,7 +24,7 @@ INSERT INTO clues (
     reporter_phone, reporter_name,
     device_id, created_at, updated_at, duplicate_of, attributes, address,
     location_approximate, source, external_id, api_key_id, intake_token,
-    tracking_secret_hash)
+    tracking_secret_hash, simulated)
 VALUES (
     :id, :service_request_id, :channel, :matter_code, :description, :media_url,
     ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :submitted_crs, :jurisdiction_code,
@@ -31,7 +33,7 @@ VALUES (
     :device_id,
     :now, :now, :duplicate_of, CAST(:attributes AS jsonb), :address,
     :location_approximate, :source, :external_id, :api_key_id, :intake_token,
-    :tracking_secret_hash)
+    :tracking_secret_hash, :simulated)
 """)
 
 COLUMNS = """
@@ -41,7 +43,7 @@ COLUMNS = """
     c.queue_reason_code, c.status_note, c.created_at, c.updated_at, m.name AS matter_name,
     m.legal_basis, j.name AS jurisdiction_name, c.duplicate_of, c.report_count,
     c.closed_at, c.rating, c.address, c.reporter_phone, c.public_hidden, c.public_description,
-    c.progress_code,
+    c.progress_code, c.simulated,
     ARRAY(SELECT a.squad_code FROM assignments a
           WHERE a.clue_id = c.id AND a.state <> 'withdrawn' ORDER BY a.squad_code) AS assistants
 """
@@ -119,6 +121,8 @@ async def insert(session: AsyncSession, clue: NewClue) -> None:
             "api_key_id": s.api_key_id,
             "intake_token": clue.intake_token,
             "tracking_secret_hash": s.tracking_secret_hash,
+            # sent by the demo's simulation (demo/middleware.py sets it per request)
+            "simulated": simulated_request.get(),
         },
     )
 
@@ -198,6 +202,38 @@ async def update(session: AsyncSession, clue_id: int, change: Change) -> datetim
     return moment
 
 
+async def relocate(
+    session: AsyncSession,
+    clue_id: int,
+    *,
+    lon: float,
+    lat: float,
+    submitted_crs: str,
+    jurisdiction_code: str,
+    jurisdiction_path: tuple[str, ...],
+    department: str,
+) -> None:
+    """Put the clue at a confirmed WGS84 position, in the jurisdiction and department found
+    there; it is no longer approximate."""
+    await session.execute(
+        text(
+            "UPDATE clues SET location = ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), "
+            "submitted_crs = :crs, location_approximate = false, "
+            "jurisdiction_code = :jurisdiction, jurisdiction_path = :path, "
+            "department = :department, updated_at = now() WHERE id = :id"
+        ),
+        {
+            "id": clue_id,
+            "lon": lon,
+            "lat": lat,
+            "crs": submitted_crs,
+            "jurisdiction": jurisdiction_code,
+            "path": list(jurisdiction_path),
+            "department": department,
+        },
+    )
+
+
 async def list_scoped(
     session: AsyncSession,
     *,
@@ -206,10 +242,14 @@ async def list_scoped(
     squad: str | None,
     limit: int,
     before_id: int | None,
+    search: SearchTerms | None = None,
 ) -> list[ClueRecord]:
-    """Clues in `states` (all if empty), newest first, inside a jurisdiction or of a squad."""
+    """Clues in `states` (all if empty), newest first, inside a jurisdiction or of a squad,
+    and matching `search` if given (see clues/search.py)."""
     clauses = ["TRUE"]
     params: dict[str, Any] = {"limit": limit}
+    if search:
+        clauses.append(_search_clause(search, params))
     if states:
         clauses.append("c.state = ANY(:states)")
         params["states"] = [s.value for s in states]
@@ -230,6 +270,26 @@ async def list_scoped(
         text(f"SELECT {COLUMNS} {FROM} WHERE {where} ORDER BY c.id DESC LIMIT :limit"), params
     )
     return [_record(row) for row in rows]
+
+
+# The expression of the trigram index clues_words_trgm (migration 0014): keep them equal.
+WORDS = "(c.description || ' ' || coalesce(c.address, ''))"
+
+
+def _search_clause(search: SearchTerms, params: dict[str, Any]) -> str:
+    """code = … OR phone ending = … OR every word in the words; each arm has its index."""
+    words = []
+    for i, word in enumerate(search.words):
+        params[f"word{i}"] = like_pattern(word)
+        words.append(f"{WORDS} ILIKE :word{i}")
+    arms = ["(" + " AND ".join(words) + ")"]
+    if search.code:
+        params["code"] = search.code
+        arms.append("c.service_request_id = :code")
+    if search.phone_ending:
+        params["phone_ending"] = search.phone_ending
+        arms.append("(c.reporter_phone IS NOT NULL AND right(c.reporter_phone, 4) = :phone_ending)")
+    return "(" + " OR ".join(arms) + ")"
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,12 +48,20 @@ async def list_clues(
     state: Annotated[list[State] | None, Query(description="Filter by state (repeatable)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before_id: Annotated[int | None, Query(ge=1, description="Page: ids below this")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Search, every state included: a public code, the reporter's phone "
+            "ending (8000, ****8000), or words of the description or address (each must occur)",
+        ),
+    ] = None,
 ) -> list[ClueOut]:
     """Clues in the caller's scope, newest first. `state=received&state=returned` is the
-    operator queue."""
+    operator queue; `q=` searches them (an empty `q` is a 400)."""
     async with request.app.state.database.sessions() as session:
         clues = await service.list_scoped(
-            session=session, by=by, states=state or [], limit=limit, before_id=before_id
+            session=session, by=by, states=state or [], limit=limit, before_id=before_id, query=q
         )
     return [ClueOut.of(c) for c in clues]
 
@@ -87,6 +95,7 @@ async def act_on_clue(
             note=body.note,
             squad_code=body.squad,
             into=body.into,
+            position=body.position(),
         )
     return ClueOut.of(clue)
 

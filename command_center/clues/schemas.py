@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from command_center.clues.model import MAX_DESCRIPTION, Action, ClueRecord, State
+from command_center.clues.model import MAX_DESCRIPTION, Action, ClueRecord, Position, State
 from command_center.privacy import mask_phone
 
 
@@ -37,6 +37,21 @@ class ActionIn(BaseModel):
     into: int | None = Field(
         default=None, ge=1, description="For `link`: the id of the clue this one repeats"
     )
+    lon: float | None = Field(
+        default=None, ge=-180, le=180, allow_inf_nan=False, description="For `relocate`"
+    )
+    lat: float | None = Field(
+        default=None, ge=-90, le=90, allow_inf_nan=False, description="For `relocate`"
+    )
+    crs: Literal["wgs84", "gcj02"] = Field(
+        default="wgs84", description="For `relocate`: the coordinate system of lon/lat"
+    )
+
+    def position(self) -> Position | None:
+        """The new position `relocate` needs; None unless both lon and lat are given."""
+        if self.lon is None or self.lat is None:
+            return None
+        return Position(lon=self.lon, lat=self.lat, crs=self.crs)
 
 
 class Location(BaseModel):
@@ -81,6 +96,9 @@ class ClueOut(BaseModel):
         description="The text an operator wrote for the public in place of the description "
         "(None: the description, personal data masked)",
     )
+    address: str | None = Field(
+        description="The address the reporter gave (an address-only clue's only place)",
+    simulated: bool = Field(default=False, description="Sent by the demo's simulation")
 
     @classmethod
     def of(cls, clue: ClueRecord) -> ClueOut:
@@ -110,6 +128,8 @@ class ClueOut(BaseModel):
             reporter_phone=mask_phone(clue.reporter_phone),
             public_hidden=clue.public_hidden,
             public_description=clue.public_description,
+            address=clue.address,
+            simulated=clue.simulated,
         )
 
 

@@ -14,13 +14,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import SYSTEM, Principal, Role
-from command_center.clues import duplicates, joint, repository, timing
+from command_center.clues import duplicates, joint, relocation, repository, timing
 from command_center.clues import events as clue_events
+from command_center.clues import search as clue_search
 from command_center.clues.model import (
     NOTE_REQUIRED,
     SQUAD_ACTIONS,
     Action,
     ClueRecord,
+    Position,
     State,
     Submission,
     check_role_may,
@@ -196,6 +198,7 @@ async def act(
     note: str | None = None,
     squad_code: str | None = None,
     into: int | None = None,
+    position: Position | None = None,
 ) -> ClueRecord:
     """Apply one life-cycle action; the clue row is locked for the transaction.
 
@@ -232,6 +235,11 @@ async def act(
         return await _reloaded(session, clue.id)
     if action is Action.UNLINK:
         await duplicates.unlink(session, clue, by=by, note=note)
+        return await _reloaded(session, clue.id)
+    if action is Action.RELOCATE:
+        if position is None:
+            raise InvalidInput("relocate needs `lon` and `lat` (and `crs`: wgs84 or gcj02)")
+        await relocation.relocate(session, clue, to=position, waiting=target, by=by, note=note)
         return await _reloaded(session, clue.id)
     events = [clue_events.transition(clue, target, by=by, note=note)]
     if target is State.HANDLED and clue.assistants:
@@ -284,9 +292,18 @@ async def list_scoped(
     states: list[State],
     limit: int,
     before_id: int | None = None,
+    query: str | None = None,
 ) -> list[ClueRecord]:
+    """Clues in the principal's scope, newest first; `query` searches them (code, phone
+    ending, words; every state). A bad query is a InvalidInput naming the problem."""
     if by.role in (Role.RESIDENT, Role.DEVICE):
         raise Forbidden(f"the {by.role.value} role may not list clues")
+    search = None
+    if query is not None:
+        try:
+            search = clue_search.parse(query)
+        except ValueError as error:
+            raise InvalidInput(str(error)) from error
     return await repository.list_scoped(
         session,
         states=states,
@@ -294,6 +311,7 @@ async def list_scoped(
         squad=by.squad if by.role is Role.SQUAD else None,
         limit=limit,
         before_id=before_id,
+        search=search,
     )
 
 

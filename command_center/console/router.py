@@ -24,6 +24,7 @@ from command_center.console.schemas import (
 from command_center.errors import NotFound
 from command_center.evidence import service as evidence_service
 from command_center.privacy import PERSONAL_RESPONSE_HEADERS
+from command_center.realtime import service as events_service
 
 router = APIRouter(prefix="/api/v1", tags=["consoles"])
 
@@ -166,3 +167,16 @@ async def evidence_file(
         "ETag": item.sha256,
     }
     return Response(state.media.get(item.storage_key), media_type=item.media_type, headers=headers)
+
+
+@router.get("/events/latest")
+async def latest_events(
+    request: Request,
+    by: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=200)] = 30,
+) -> list[dict[str, Any]]:
+    """The newest events in the token's scope, oldest first, as `/ws` sends them
+    (`id`, `type`, `at`, `data`): the wall's latest-events panel on open."""
+    async with request.app.state.database.sessions() as session:
+        events = await events_service.latest(session=session, by=by, limit=limit)
+    return [event.public() for event in events]

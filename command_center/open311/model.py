@@ -91,6 +91,16 @@ class PublicRequest:
     channel: str = ""
     public_hidden: bool = False
     public_description: str | None = None  # an operator's text for the public
+    public_photo_id: int | None = None  # the first photo with a public copy (EXIF gone)
+
+    def media_path(self) -> str | None:
+        """What `media_url` points at: the URL the reporter gave, else the public copy of
+        the first photo that came with the tip (a path under the service's base URL)."""
+        if self.media_url:
+            return self.media_url
+        if self.public_photo_id is None:
+            return None
+        return f"/api/v1/public/clues/{self.service_request_id}/photos/{self.public_photo_id}"
 
 
 @dataclass(frozen=True, slots=True)

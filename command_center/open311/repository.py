@@ -21,7 +21,9 @@ SELECT c.service_request_id, COALESCE(o.state, c.state) AS state,
        COALESCE(o.deadline, c.deadline) AS deadline,
        o.service_request_id AS duplicate_of,
        COALESCE(o.report_count, c.report_count) AS report_count,
-       c.channel, c.public_hidden, c.public_description
+       c.channel, c.public_hidden, c.public_description,
+       (SELECT e.id FROM evidence e WHERE e.clue_id = c.id AND e.public_key IS NOT NULL
+        ORDER BY e.id LIMIT 1) AS public_photo_id
 FROM clues c
 JOIN matters m ON m.code = c.matter_code
 LEFT JOIN clues o ON o.id = c.duplicate_of

@@ -189,7 +189,7 @@ async def get_requests(
             city=city,
             audience=reader,
         )
-    body = [open311.request_view(r, zone, reader) for r in found]
+    body = [open311.request_view(r, zone, reader, state.settings.public_base_url) for r in found]
     return render(fmt, body, root="service_requests", item="request")
 
 
@@ -218,7 +218,9 @@ async def get_request(
         )
     if not found:
         raise NotFound(f"no service request {service_request_id}")
-    body = [open311.request_view(found[0], state.settings.zone, reader)]
+    body = [
+        open311.request_view(found[0], state.settings.zone, reader, state.settings.public_base_url)
+    ]
     return render(fmt, body, root="service_requests", item="request")
 
 

@@ -156,10 +156,16 @@ async def updates(
     )
 
 
-def request_view(request: PublicRequest, zone: ZoneInfo, audience: Audience) -> dict[str, Any]:
+def request_view(
+    request: PublicRequest, zone: ZoneInfo, audience: Audience, base_url: str = ""
+) -> dict[str, Any]:
     """The GeoReport v2 fields of a request as `audience` may see them (publicview/model.py):
     nothing about the reporter; the description masked or moderated; the position snapped
-    to the audience's precision."""
+    to the audience's precision. `media_url` is absolute under `base_url` when it points at
+    a photo's public copy here."""
+    media = request.media_path()
+    if media and media.startswith("/"):
+        media = base_url + media
     status = "closed" if State(request.state) in CLOSED_STATES else "open"
     lon, lat = snap(request.lon, request.lat, audience.precision_m)
     notes = _masked(request.status_note, audience)
@@ -188,7 +194,7 @@ def request_view(request: PublicRequest, zone: ZoneInfo, audience: Audience) -> 
         "zipcode": None,
         "lat": lat,
         "long": lon,
-        "media_url": request.media_url,
+        "media_url": media,
     }
 
 

@@ -69,6 +69,18 @@ async def after_in_scope(
     return [_event(row) for row in rows]
 
 
+async def latest_in_scope(
+    session: AsyncSession, *, principal: Principal, limit: int
+) -> list[Event]:
+    """The newest `limit` events a principal may see, oldest first."""
+    clause, params = scope_filter(principal)
+    rows = await session.execute(
+        text(f"SELECT {COLUMNS} FROM events WHERE {clause} ORDER BY id DESC LIMIT :limit"),
+        {"limit": limit, **params},
+    )
+    return [_event(row) for row in reversed(rows.all())]
+
+
 async def for_clue(session: AsyncSession, clue_id: int) -> list[Event]:
     rows = await session.execute(
         text(f"SELECT {COLUMNS} FROM events WHERE clue_id = :clue ORDER BY id"), {"clue": clue_id}

@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from command_center.readable_time import chinese
 from command_center.reports.model import ReportData, change, duration, percent
 from command_center.stats.model import WEIGHTS, Step
 
@@ -49,7 +50,7 @@ def _css() -> str:
 
 def _when(zone: Any) -> Any:
     def show(moment: datetime | None) -> str:
-        return "—" if moment is None else f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
+        return "—" if moment is None else chinese(moment, zone, year=True)
 
     return show
 

@@ -5,15 +5,22 @@ from __future__ import annotations
 
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from command_center.readable_time import chinese_iso
 
 STATUS_TEXT = {"open": "办理中", "closed": "已办结"}
 
 
-def progress_page(progress: dict[str, Any]) -> str:
+def progress_page(progress: dict[str, Any], zone: ZoneInfo, badge: str | None = None) -> str:
+    """The page of `progress` (residents.service.progress); times as read in `zone`
+    (`12月3日 18:37`), the ISO time kept in each `<time datetime>`. `badge` ("演示" on a
+    demo database) is shown beside the heading."""
     code = escape(progress["service_request_id"])
     qr_code = escape(progress["progress_code"])  # the case number does not open it
     rows = "".join(
-        f"<li><time>{escape(str(item['at']))}</time> {escape(item['description'])}</li>"
+        f'<li><time datetime="{escape(str(item["at"]))}">'
+        f"{escape(chinese_iso(str(item['at']), zone))}</time> {escape(item['description'])}</li>"
         for item in progress["history"]
     )
     photos = "".join(
@@ -25,6 +32,7 @@ def progress_page(progress: dict[str, Any]) -> str:
         else ""
     )
     notes = escape(progress.get("status_notes") or "")
+    shown_badge = f' <span class="demo-badge">{escape(badge)}</span>' if badge else ""
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -34,8 +42,9 @@ body{{font-family:system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1re
 h1{{font-size:1.3rem}} .status{{font-size:1.5rem;font-weight:bold}}
 li{{margin:.4rem 0}} time{{color:#666;margin-right:.5rem}}
 img{{max-width:48%;margin:.2rem;border-radius:4px}}
+.demo-badge{{background:#ff9f1c;color:#fff;border-radius:4px;padding:0 .4rem;font-size:1rem}}
 </style></head><body>
-<h1>线索 {code}</h1>
+<h1>线索 {code}{shown_badge}</h1>
 <p class="status">{STATUS_TEXT.get(progress["status"], "办理中")}</p>
 <p>{escape(progress["service_name"])} · {escape(progress["agency_responsible"])}</p>
 <p>{notes}</p>{merged}

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
 from command_center.clues.model import MAX_DESCRIPTION, Channel, Submission
+from command_center.demo.model import BADGE
 from command_center.errors import InvalidInput, NotFound
 from command_center.evidence import service as evidence_service
 from command_center.ratelimit import enforce
@@ -198,7 +199,8 @@ async def track_page(code: Code, request: Request) -> HTMLResponse:
             zone=state.settings.zone,
             audience=state.public_policy.anonymous(),
         )
-    return HTMLResponse(progress_page(body))
+    badge = BADGE if await state.demo_status.current() else None
+    return HTMLResponse(progress_page(body, state.settings.zone, badge))
 
 
 async def _exists(request: Request, code: str) -> int:

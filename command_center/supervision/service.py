@@ -13,6 +13,7 @@ from command_center.clues import service as clues_service
 from command_center.clues.events import identity_of
 from command_center.clues.model import ClueRecord, State
 from command_center.dispatch.model import DEFAULT_POLICY
+from command_center.readable_time import chinese
 from command_center.realtime import outbox
 from command_center.realtime.events import PendingEvent, iso_utc
 from command_center.supervision import repository
@@ -45,7 +46,7 @@ async def _issue(session: AsyncSession, clue: ClueRecord, rung: Rung, now: datet
     body = (
         f"{title}（{number}）\n致：{addressee}\n"
         f"线索 {clue.service_request_id}（{clue.matter_name}，{clue.jurisdiction_name}）"
-        f"由 {clue.squad_code} 办理，办理期限 {deadline:%Y-%m-%d %H:%M}。"
+        f"由 {clue.squad_code} 办理，办理期限 {chinese(deadline, zone, year=True)}。"
         f"{_demand(rung)}\n依据：{clue.legal_basis}"
         if deadline
         else f"{title}（{number}）\n致：{addressee}\n线索 {clue.service_request_id}"

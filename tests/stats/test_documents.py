@@ -72,7 +72,8 @@ async def test_the_assignment_sheet_names_the_squad_and_its_qr_opens_the_clue(
     words = flat(text_of(response.content))
     assert "交办单" in words and code in words and "河道旁倾倒建筑垃圾约两方" in words
     assert "莲都区综合行政执法队" in words  # the squad by its name
-    assert f"{deadline.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d%H:%M}" in words
+    local = deadline.astimezone(ZoneInfo("Asia/Shanghai"))  # as people read it (issue 22)
+    assert f"{local.year}年{local.month}月{local.day}日{local:%H:%M}" in words
     assert "签收人（签字）" in words
     progress = await progress_code_of(database, clue_id)
     assert qr_codes(response.content) == [

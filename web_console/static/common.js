@@ -60,9 +60,10 @@ const CC = (() => {
   }
 
   /* /ws: every event in the token's scope. Reconnects with after=<last id>, so nothing
-     is missed across a drop; 4401 (bad token) stops. */
-  function liveEvents(onEvent, onStatus) {
-    let last = null;
+     is missed across a drop; 4401 (bad token) stops. `after` (an event id already shown)
+     makes the first connection resume from there too. */
+  function liveEvents(onEvent, onStatus, after = null) {
+    let last = after;
     let delay = 500;
     function open() {
       const query = token ? { token } : {};
@@ -187,14 +188,21 @@ const CC = (() => {
 
   const zone = config.zone || "Asia/Shanghai";
   const locale = config.lang === "en" ? "en-GB" : "zh-CN";
+  /* A moment as people read it, never ambiguous: 12月3日 18:41 / 3 Dec 18:41 (in TIMEZONE). */
   const timeFormat = new Intl.DateTimeFormat(locale, {
-    timeZone: zone, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
+    timeZone: zone, month: config.lang === "en" ? "short" : "numeric", day: "numeric",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
   });
+  function readable(date) {
+    const p = Object.fromEntries(timeFormat.formatToParts(date).map((x) => [x.type, x.value]));
+    const time = `${p.hour}:${p.minute}`;
+    return config.lang === "en" ? `${p.day} ${p.month} ${time}` : `${p.month}月${p.day}日 ${time}`;
+  }
   const clockFormat = new Intl.DateTimeFormat(locale, {
     timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", weekday: "short",
     hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
   });
-  const when = (iso) => (iso ? timeFormat.format(new Date(iso)) : "");
+  const when = (iso) => (iso ? readable(new Date(iso)) : "");
   function clock() {
     const p = Object.fromEntries(clockFormat.formatToParts(new Date()).map((x) => [x.type, x.value]));
     return `${p.year}-${p.month}-${p.day} ${p.weekday} ${p.hour}:${p.minute}:${p.second}`;
@@ -269,6 +277,17 @@ const CC = (() => {
     element.textContent = text;
     element.dataset.kind = kind || "info";
   }
+
+  /* On a demo database every page says so: a "演示" badge in the header (GET /api/v1/demo). */
+  async function demoBadge() {
+    const answer = await fetch("/api/v1/demo").then((r) => (r.ok ? r.json() : null)).catch(() => null);
+    if (!answer || !answer.demo) return;
+    const badge = h("span", { class: "demo-badge", id: "demo-badge", title: answer.city || "" }, answer.badge);
+    const place = document.querySelector("header .brand, header .who");
+    if (place) place.append(badge);
+    else document.body.prepend(badge);
+  }
+  demoBadge();
 
   /* The language switch keeps the token and everything else in the URL. */
   function wireLanguageSwitch() {

@@ -16,12 +16,35 @@
   const lists = {};
   let departments = [];
 
+  function showTab(name) {
+    tab = name;
+    document.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === name)));
+    renderList();
+  }
   document.querySelectorAll("[data-tab]").forEach((button) =>
-    button.addEventListener("click", () => {
-      tab = button.dataset.tab;
-      document.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-selected", String(b === button)));
-      renderList();
-    }));
+    button.addEventListener("click", () => showTab(button.dataset.tab)));
+
+  /* Search: any clue in scope, every state (GET /api/v1/clues?q=); its own tab. */
+  document.getElementById("search").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const q = document.getElementById("search-text").value.trim();
+    const searchTab = document.querySelector("[data-tab=search]");
+    if (!q) {
+      searchTab.hidden = true;
+      if (tab === "search") showTab("queue");
+      return;
+    }
+    try {
+      lists.search = await api(`/api/v1/clues?${new URLSearchParams({ q, limit: "100" })}`);
+    } catch (error) {
+      report(error);
+      return;
+    }
+    document.getElementById("count-search").textContent = lists.search.length;
+    searchTab.hidden = false;
+    showTab("search");
+    if (lists.search.length === 1) select(lists.search[0].id);
+  });
 
   async function loadLists() {
     for (const [name, states] of Object.entries(TABS)) {
@@ -61,12 +84,13 @@
         dataset: { clueId: clue.id, code: clue.service_request_id, state: clue.state },
         onclick: () => select(clue.id),
       },
-      h("div", { class: "row" }, h("b", {}, clue.matter_name), h("span", { class: "badge", dataset: { state: clue.state } }, stateName(clue.state))),
+      h("div", { class: "row" }, h("b", {}, clue.matter_name, clue.simulated ? h("span", { class: "demo-badge" }, t("simulated")) : null), h("span", { class: "badge", dataset: { state: clue.state } }, stateName(clue.state))),
       h("div", { class: "row muted small" }, h("span", {}, clue.service_request_id), h("span", {}, clue.jurisdiction_name), h("time", {}, when(clue.created_at))),
       tab === "queue" ? h("div", { class: "reason small" }, why(clue)) : null,
       due ? h("div", { class: "small" + (due.overdue ? " overdue-text" : "") }, due.text) : null);
     });
-    document.getElementById("clue-list").replaceChildren(...(items.length ? items : [h("li", { class: "empty muted" }, t("queue_empty"))]));
+    const empty = tab === "search" ? t("search_empty") : t("queue_empty");
+    document.getElementById("clue-list").replaceChildren(...(items.length ? items : [h("li", { class: "empty muted" }, empty)]));
   }
 
   async function select(id) {
@@ -83,6 +107,7 @@
     await Promise.all([loadRecord(clue), loadPhotos(clue), loadCandidates(clue)]);
     map.invalidateSize();
     showClueOnMap(clue);
+    if (!document.getElementById("relocate-panel").hidden) placeRelocation(CC.toMap(clue.location.lon, clue.location.lat), false);
   }
 
   function fill(clue) {
@@ -105,6 +130,7 @@
     const returned = clue.state === "returned";
     const closing = clue.state === "handled" || clue.state === "verified";
     document.getElementById("assign-panel").hidden = closing;
+    showRelocate(clue);
     document.getElementById("dispute-panel").hidden = !returned;
     document.getElementById("closing-panel").hidden = !closing;
     document.getElementById("assign").textContent = clue.state === "dispatched" ? t("override") : t("assign");
@@ -182,6 +208,54 @@
     }
     map.fitBounds(L.latLngBounds(spots), { padding: [30, 30], maxZoom: 15 });
   }
+
+  /* Relocate: a clue waiting "confirm the location" (address only) gets a draggable
+     marker; a click on the map moves it too. The position goes as WGS84 with a reason. */
+  let relocation = null; // { marker, position: {lon, lat} | null }
+  const RELOCATABLE = new Set(["received", "returned", "reopened"]);
+
+  function showRelocate(clue) {
+    if (relocation) layer("clues").removeLayer(relocation.marker);
+    relocation = null;
+    const panel = document.getElementById("relocate-panel");
+    panel.hidden = !(RELOCATABLE.has(clue.state) && clue.queue_reason_code === "address_only");
+    document.getElementById("relocate-address").textContent = clue.address || "—";
+    document.getElementById("relocate-position").textContent = "—";
+    document.getElementById("relocate").disabled = true;
+  }
+
+  /* The marker at `latlng`; `chosen`: the operator put it there (else it starts at the
+     approximate place the address gave, and nothing can be confirmed yet). */
+  function placeRelocation(latlng, chosen = true) {
+    if (!relocation) {
+      const icon = L.divIcon({ className: "relocate-pin", iconSize: [22, 22], iconAnchor: [11, 26], html: "<i></i>" });
+      const marker = L.marker(latlng, { draggable: true, icon, zIndexOffset: 2000 });
+      marker.on("dragend", () => placeRelocation(marker.getLatLng()));
+      marker.on("add", () => (marker.getElement().id = "relocate-marker"));
+      relocation = { marker, position: null };
+      layer("clues").addLayer(marker);
+    }
+    relocation.marker.setLatLng(latlng);
+    if (!chosen) return;
+    relocation.position = CC.fromMap(latlng);
+    const { lon, lat } = relocation.position;
+    document.getElementById("relocate-position").textContent = `${lon.toFixed(6)}, ${lat.toFixed(6)}`;
+    document.getElementById("relocate").disabled = false;
+  }
+
+  map.on("click", (event) => {
+    if (!document.getElementById("relocate-panel").hidden) placeRelocation(event.latlng);
+  });
+
+  document.getElementById("relocate").addEventListener("click", () => {
+    const note = need("relocate-note");
+    if (!note || !selected || !relocation || !relocation.position) return;
+    const { lon, lat } = relocation.position;
+    act(t("done_relocated"), async () => {
+      await api(`/api/v1/clues/${selected.id}/actions`, { method: "POST", body: { action: "relocate", lon, lat, crs: "wgs84", note } });
+      document.getElementById("relocate-note").value = "";
+    });
+  });
 
   async function act(label, call) {
     try {

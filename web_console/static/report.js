@@ -142,7 +142,7 @@
     document.getElementById("p-code").textContent = code;
     document.getElementById("p-status").textContent = t("status_" + body.status);
     document.getElementById("p-agency").textContent = [body.agency_responsible, body.status_notes].filter(Boolean).join(" · ");
-    document.getElementById("p-history").replaceChildren(...body.history.map((item) => h("li", {}, h("time", {}, String(item.at).replace("T", " ").slice(0, 16)), item.description)));
+    document.getElementById("p-history").replaceChildren(...body.history.map((item) => h("li", {}, h("time", { datetime: item.at }, when(item.at)), item.description)));
     document.getElementById("p-photos").replaceChildren(...body.photos.map((url) => h("img", { src: url, alt: t("photos") })));
     rating(code, secret, body.can_rate === true);
   }

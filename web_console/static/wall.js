@@ -2,9 +2,22 @@
 "use strict";
 
 (() => {
-  const { api, t, h, when, clock, liveEvents, telemetry, showStatus, stateName, eventName, throttle, debounce } = CC;
+  const { api, t, h, when, clock, liveEvents, telemetry, showStatus, stateName, eventName, throttle, debounce, config } = CC;
   const { map, layer } = MapKit;
-  const clues = layer("clues"), squadsLayer = layer("squads"), areas = layer("jurisdictions"), heat = layer("heat");
+  const clues = layer("clues"), areas = layer("jurisdictions"), heat = layer("heat");
+  /* Squads that would overlap (several at a district seat) are drawn as one group badge
+     until the map is zoomed in far enough to tell them apart (Leaflet.markercluster). */
+  if (map.options.maxZoom === undefined) map.setMaxZoom(config.tiles.max_zoom || 18); // the plugin needs it
+  const squadsLayer = L.markerClusterGroup({
+    maxClusterRadius: 48, showCoverageOnHover: false, spiderfyOnMaxZoom: true, disableClusteringAtZoom: 16,
+    iconCreateFunction: (group) => {
+      const squads = group.getAllChildMarkers().map((m) => m.squad);
+      const open = squads.reduce((sum, s) => sum + s.open_clues, 0);
+      return L.divIcon({ className: "squad-group", iconSize: null,
+        html: `<span>${squads.length} ${MapKit.escapeHtml(t("squads_short"))}</span><b>${open}</b>` });
+    },
+  });
+  layer("squads").addLayer(squadsLayer);
   const points = new Map(); // clue id → marker, in points mode
   const fresh = new Map(); // clue id → marker of a clue that arrived while the wall is open
   const squadMarkers = new Map(); // squad code → marker
@@ -218,8 +231,17 @@
     if (error.status === 401 || error.status === 403) showStatus("offline");
   }
 
+  /* The latest-events panel on open: the newest events of the log in scope; the live
+     stream then resumes after the last of them, so nothing is missed or shown twice. */
+  async function loadLatestEvents() {
+    const events = await api("/api/v1/events/latest?limit=60");
+    for (const event of events) if (event.type.startsWith("clue.")) feed(event);
+    return events.length ? events[events.length - 1].id : null;
+  }
+
   async function start() {
-    liveEvents(onEvent, showStatus);
+    const after = await loadLatestEvents().catch((error) => (report(error), null));
+    liveEvents(onEvent, showStatus, after);
     await loadJurisdictions().catch(report);
     await loadClues().catch(report);
     loadSquads().catch(report);

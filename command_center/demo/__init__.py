@@ -1,0 +1,1 @@
+"""A database marked as a demo, and requests sent by its simulation."""
