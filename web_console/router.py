@@ -44,12 +44,12 @@ from web_console.maps import Tiles
 from web_console.pages import (
     PAGES,
     Page,
+    page_map,
     render,
     render_gate,
     render_index,
     render_login,
     render_password,
-    page_map,
     security_headers,
 )
 

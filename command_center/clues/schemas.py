@@ -97,7 +97,9 @@ class ClueOut(BaseModel):
         "(None: the description, personal data masked)",
     )
     address: str | None = Field(
+        default=None,
         description="The address the reporter gave (an address-only clue's only place)",
+    )
     simulated: bool = Field(default=False, description="Sent by the demo's simulation")
 
     @classmethod

@@ -19,7 +19,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0014"
-down_revision: str | None = "0011"
+down_revision: str | None = "0013"
 branch_labels = None
 depends_on = None
 
