@@ -34,6 +34,7 @@ VALUES (
     :now, :now, :duplicate_of, CAST(:attributes AS jsonb), :address,
     :location_approximate, :source, :external_id, :api_key_id, :intake_token,
     :tracking_secret_hash, :simulated)
+RETURNING progress_code
 """)
 
 COLUMNS = """
@@ -84,9 +85,10 @@ class NewClue:
     queue_reason_code: WaitReason | None = None
 
 
-async def insert(session: AsyncSession, clue: NewClue) -> None:
+async def insert(session: AsyncSession, clue: NewClue) -> str:
+    """Store a new clue; returns the progress code the database gave it (0013)."""
     s = clue.submission
-    await session.execute(
+    result = await session.execute(
         INSERT,
         {
             "id": clue.id,
@@ -125,6 +127,7 @@ async def insert(session: AsyncSession, clue: NewClue) -> None:
             "simulated": simulated_request.get(),
         },
     )
+    return str(result.scalar_one())
 
 
 async def get(

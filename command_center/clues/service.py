@@ -46,6 +46,7 @@ class IntakeResult:
     department: str
     intake_token: str
     duplicate_of: str | None = None  # the public code of the clue this one was linked to
+    progress_code: str = ""  # the random code that opens the clue's progress page (/track)
 
 
 def public_code(clue_id: int, now: datetime, zone: ZoneInfo, prefix: str = "") -> str:
@@ -109,7 +110,7 @@ async def submit(
         duplicate_of=target.id if target else None,
         intake_token=secrets.token_urlsafe(12),
     )
-    await repository.insert(session, clue)
+    progress_code = await repository.insert(session, clue)
     ident = clue_events.identity(clue.id, clue.service_request_id, route)
     received = clue_events.received(
         ident,
@@ -164,6 +165,7 @@ async def submit(
         department,
         intake_token=clue.intake_token,
         duplicate_of=target.service_request_id if target else None,
+        progress_code=progress_code,
     )
 
 

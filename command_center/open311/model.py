@@ -95,12 +95,14 @@ class PublicRequest:
 
     def media_path(self) -> str | None:
         """What `media_url` points at: the URL the reporter gave, else the public copy of
-        the first photo that came with the tip (a path under the service's base URL)."""
+        the first photo that came with the tip (a path under the service's base URL, keyed
+        by the case number: the progress code, which opens the tip's history, stays the
+        reporter's)."""
         if self.media_url:
             return self.media_url
         if self.public_photo_id is None:
             return None
-        return f"/api/v1/public/clues/{self.service_request_id}/photos/{self.public_photo_id}"
+        return f"/open311/v2/media/{self.service_request_id}/{self.public_photo_id}"
 
 
 @dataclass(frozen=True, slots=True)

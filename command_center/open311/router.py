@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from command_center.clues import service as clues_service
 from command_center.errors import InvalidInput, NotFound
+from command_center.evidence import service as evidence_service
 from command_center.open311 import intake
 from command_center.open311 import service as open311
 from command_center.open311.formats import render
@@ -116,7 +117,9 @@ async def service_definition(
 @router.post("/requests.{fmt}", openapi_extra=FORM_SCHEMA)
 async def post_request(fmt: Fmt, request: Request) -> Response:
     """Create a service request (form-encoded). The answer carries `service_request_id`,
-    a `token` for `tokens/{token}`, `service_notice` and `account_id`."""
+    a `token` for `tokens/{token}`, `service_notice` and `account_id`, and (our addition)
+    `progress_code`, which opens the request's progress page `/track/{progress_code}` for
+    the reporter: the public id does not, since it can be counted."""
     items = await form_items(request)
     fields = dict(items)
     parsed = parse_request_form(fields)
@@ -147,6 +150,7 @@ async def post_request(fmt: Fmt, request: Request) -> Response:
             "token": result.intake_token,
             "service_notice": notice,
             "account_id": None,
+            "progress_code": result.progress_code,
         }
     ]
     return render(fmt, body, root="service_requests", item="request")
@@ -222,6 +226,35 @@ async def get_request(
         open311.request_view(found[0], state.settings.zone, reader, state.settings.public_base_url)
     ]
     return render(fmt, body, root="service_requests", item="request")
+
+
+@router.get("/media/{service_request_id}/{evidence_id}")
+async def get_media(
+    service_request_id: Annotated[str, Path(max_length=64)],
+    evidence_id: int,
+    request: Request,
+) -> Response:
+    """The public copy (EXIF gone) of the photo a request's `media_url` names; 404 for any
+    other photo, and for a request the public view does not show (internal channels,
+    hidden by an operator)."""
+    state = request.app.state
+    async with state.database.sessions() as session:
+        found = await open311.requests(
+            session=session,
+            ids=[service_request_id],
+            service_codes=[],
+            start=_now(),
+            end=_now(),
+            statuses=[],
+            city=None,
+            audience=await _audience(request, session, None),
+        )
+        item = await evidence_service.get(session=session, evidence_id=evidence_id)
+    if not found or found[0].public_photo_id != evidence_id or item is None:
+        raise NotFound("no such photo")
+    if item.public_key is None:
+        raise NotFound("no such photo")
+    return Response(state.media.get(item.public_key), media_type=item.media_type)
 
 
 @router.get("/tokens/{token}.{fmt}")

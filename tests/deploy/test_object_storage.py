@@ -114,7 +114,8 @@ async def test_a_photo_uploaded_through_one_host_is_served_by_another(
         served = await on_b.get(item["url"], headers=operator)
         assert served.status_code == 200
         assert hashlib.sha256(served.content).hexdigest() == hashlib.sha256(original).hexdigest()
-        [public_url] = (await on_b.get(f"/api/v1/public/clues/{code}")).json()["photos"]
+        progress = sent.json()["progress_code"]
+        [public_url] = (await on_b.get(f"/api/v1/public/clues/{progress}")).json()["photos"]
         assert (await on_b.get(public_url)).status_code == 200
         assert files_under(tmp_path) == [], "nothing on either host's disk"
 

@@ -97,9 +97,11 @@ async def test_gcj02_tiles_from_the_citys_server_with_overlays_shifted(
         assert (back["lon"], back["lat"]) == pytest.approx(
             gcj02_to_wgs84(lon_drawn, lat_drawn), abs=1e-8
         )
-    # A squad is drawn where a GCJ-02 map has its (live or base) position.
+    # A squad is drawn where a GCJ-02 map has its (live or base) position (the squads
+    # layer holds one cluster group, whose markers are the squads).
     drawn = await wall.evaluate(
-        "(() => { const m = MapKit.layer('squads').getLayers()[0];"
+        "(() => { const group = MapKit.layer('squads').getLayers()[0];"
+        " const m = group.getLayers()[0];"
         " const p = m.getLatLng(), at = m.squad.position || m.squad.base;"
         " return [p.lng, p.lat, at.lon, at.lat]; })()"
     )

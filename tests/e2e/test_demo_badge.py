@@ -39,6 +39,7 @@ async def test_every_page_of_a_demo_says_so_and_the_desk_marks_simulated_clues(
     )
     assert sent.status_code == 200, sent.text
     code = sent.json()[0]["service_request_id"]
+    progress = sent.json()[0]["progress_code"]  # opens /track; the public id does not
     operator = live_server.token(Role.OPERATOR)
     squad = live_server.token(Role.SQUAD, squad="LD-01")
     url = live_server.url
@@ -60,7 +61,7 @@ async def test_every_page_of_a_demo_says_so_and_the_desk_marks_simulated_clues(
             assert await item.text_content() == "演示"
             await screenshot(page, "desk-demo")
         await page.context.close()
-    track = await chromium.page(f"{url}/track/{code}", PHONE)
+    track = await chromium.page(f"{url}/track/{progress}", PHONE)
     assert await track.text_content(".demo-badge") == "演示"
 
 

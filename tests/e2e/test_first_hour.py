@@ -11,7 +11,7 @@ import httpx
 from command_center.auth.model import Role
 from tests.conftest import LiveServer
 from tests.e2e.conftest import DESK, PHONE, WALL, Chromium, needs_chromium, screenshot
-from tests.support import LIANDU, tip_id
+from tests.support import LIANDU, post_tip, tip_id
 
 pytestmark = needs_chromium
 
@@ -24,8 +24,9 @@ ENGLISH_TIME = re.compile(
 async def test_the_progress_page_shows_local_time_as_people_read_it_and_has_a_favicon(
     live_server: LiveServer, client: httpx.AsyncClient, chromium: Chromium
 ) -> None:
-    sid = await tip_id(client, at=LIANDU, description="路边倾倒建筑垃圾")
-    page = await chromium.page(f"{live_server.url}/track/{sid}", PHONE)
+    sent = await post_tip(client, at=LIANDU, description="路边倾倒建筑垃圾")
+    progress = sent.json()[0]["progress_code"]  # what the reporter was given
+    page = await chromium.page(f"{live_server.url}/track/{progress}", PHONE)
     times = await page.locator("li time").all_text_contents()
     assert times and all(CHINESE_TIME.match(t) for t in times), times
     iso = await page.locator("li time").first.get_attribute("datetime")

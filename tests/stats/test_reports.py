@@ -42,7 +42,7 @@ def test_the_weekly_report_pdf_carries_the_week_figures(
     enforcement = next(line for line in text.splitlines() if "综合行政执法局" in line)
     assert all(v in enforcement for v in ("71.4%", "57.1%", "65.71"))
     # the worst overdue item of the week is B2 (since 20 November 09:00)
-    assert history["B2"].code in text and "2025-11-20 09:00" in text
+    assert history["B2"].code in text and "2025年11月20日 09:00" in text  # as people read it
     assert "红黑榜" not in text  # monthly only
 
 
