@@ -53,6 +53,12 @@ def tokens_get(status: int) -> dict[str, int]:
     return {**everyone(status), "anonymous": 401}
 
 
+def people(status: int) -> dict[str, int]:
+    """Every token of a person's role gets `status`; no token and device tokens 401 (the
+    accounts endpoints take no device token)."""
+    return {**everyone(status), "anonymous": 401, "device": 401}
+
+
 def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (200, 30, 30)).save(out, format="PNG")
@@ -181,6 +187,35 @@ MATRIX = (
     Row("GET", A + "/assignment-sheet.pdf", only(200, *SEES_A)),
     Row("GET", A + "/documents/{document_id}.pdf", only(404, *SEES_A),
         values={"document_id": "999999"}),
+    # --- accounts (issue 14): sign-in, one's own tokens, the accounts --------------------
+    # A wrong password is refused alike for every caller (a token signs nobody in), and
+    # after five failures for one login (the default) it is locked whoever asks: 429.
+    Row("POST", "/auth/login", dict(zip(CALLERS, [401] * 5 + [429] * 4, strict=True)),
+        {"json": {"username": "matrix-nobody", "password": "not-the-password"}}),
+    Row("GET", "/auth/me", people(200)),
+    # a bearer token has no password: only a signed-in person changes one
+    Row("POST", "/auth/password", people(403),
+        {"json": {"current_password": "x" * 12, "new_password": "y" * 16}}),
+    Row("POST", "/auth/logout", people(204)),
+    # a token of no account sees no tokens but the administrator's (everyone's)
+    Row("GET", "/api/v1/tokens", only(200, "admin")),
+    # a personal access token is made by a signed-in person, never from another token
+    Row("POST", "/api/v1/tokens", people(403), {"json": {"name": "矩阵", "expires_in_days": 7}}),
+    Row("DELETE", "/api/v1/tokens/{token_id}", people(404), values={"token_id": "nope"}),
+    Row("GET", "/api/v1/users", only(200, "admin")),
+    # admin gets past every check and is stopped by the unknown squad
+    Row("POST", "/api/v1/users", only(400, "admin"),
+        {"json": {"login": "matrix-new", "name": "矩阵", "role": "squad", "squad": "NOPE-99"}}),
+    Row("PATCH", "/api/v1/users/{login}", only(404, "admin"), {"json": {"active": False}},
+        {"login": "matrix-nobody"}),
+    # no OpenID provider is configured in this world
+    Row("GET", "/auth/sso/login", everyone(404)),
+    Row("GET", "/auth/sso/callback", everyone(404), {"params": {"state": "x", "code": "y"}}),
+    # --- the demo badge and the wall's recent events (issue 22) -------------------------
+    Row("GET", "/api/v1/demo", everyone(200)),
+    Row("GET", "/api/v1/events/latest", only(200, *STAFF)),
+    Row("GET", "/open311/v2/media/{service_request_id}/{evidence_id}", everyone(404),
+        values={"evidence_id": "999999"}),
     # --- OGC API: every staff token; the features are scoped (tests/ogc, test_scopes) --
     *(Row("GET", "/ogc" + path, only(200, *STAFF), values={"collection_id": "open_clues"})
       for path in ("", "/conformance", "/collections", "/collections/{collection_id}",
