@@ -67,10 +67,13 @@ class Service:
             "POST", f"/api/v1/clues/{clue_id}/evidence", token, files=files, data={"note": note}
         )
 
-    async def osmand(self, device: str, lon: float, lat: float, speed_kmh: float) -> None:
-        """One OsmAnd report, as a tracker sends it (GET, query parameters, knots)."""
+    async def osmand(
+        self, device: str, lon: float, lat: float, speed_kmh: float, *, tracker_id: str
+    ) -> None:
+        """One OsmAnd report of `device`, as its tracker sends it (GET, query parameters,
+        knots) under `tracker_id` — the secret id, never printed."""
         query = {
-            "id": device,
+            "id": tracker_id,
             "lon": f"{lon:.6f}",
             "lat": f"{lat:.6f}",
             "speed": f"{speed_kmh / 1.852:.1f}",

@@ -32,7 +32,8 @@ class Credentials:
     supervisor: str
     grid_worker: str
     squads: dict[str, str]
-    devices: dict[str, str]
+    devices: dict[str, str]  # squad code → its simulated phone's device id
+    tracker_ids: dict[str, str] = field(default_factory=dict)  # device id → secret OsmAnd id
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Tip:
     code: str
     secret: str | None  # residents' tips: the key to rate
     clue_id: int | None = None
+    progress_code: str | None = None  # residents' tips: what opens the progress (and rating)
 
 
 @dataclass
@@ -107,7 +109,13 @@ class Simulation:
         if self.rng.random() < self.pacing.photo_share:
             files = [("photos", ("tip.jpg", scene_photo("tip"), "image/jpeg"))]
         answer = await self.service.json("POST", "/api/v1/public/tips", data=data, files=files)
-        self._remember(Tip(answer["service_request_id"], answer["secret"]))
+        self._remember(
+            Tip(
+                answer["service_request_id"],
+                answer["secret"],
+                progress_code=answer["progress_code"],
+            )
+        )
         self.tally["tips"] += 1
         self.log(f"resident tip {answer['service_request_id']} {matter}: {answer['state']}")
 
@@ -268,7 +276,7 @@ class Simulation:
         stars = rating(self.pacing, self.rng)
         await self.service.json(
             "POST",
-            f"/api/v1/public/clues/{tip.code}/rating",
+            f"/api/v1/public/clues/{tip.progress_code}/rating",
             json={
                 "secret": tip.secret,
                 "rating": stars,
@@ -282,7 +290,8 @@ class Simulation:
         if device is None:
             return
         try:
-            await self.service.osmand(device, point[0], point[1], speed)
+            tracker_id = self.credentials.tracker_ids.get(device, device)
+            await self.service.osmand(device, point[0], point[1], speed, tracker_id=tracker_id)
             self.tally["positions"] += 1
         except Refused as refused:
             self._refused("position", refused)

@@ -67,11 +67,12 @@ async def simulate(
                 if s.code not in left
             },
             devices={
-                s.code: (trackers or {}).get(device, device)
+                s.code: device
                 for s in city.squads
                 for device in s.devices
                 if device.startswith(SIMULATED_DEVICE_PREFIX)
             },
+            tracker_ids=trackers or {},
         )
         log(
             f"simulating {demo.get('city')}: {len(credentials.squads)} squads "
