@@ -85,3 +85,17 @@ def dispatched(service_request_id: str) -> Callable[[list[dict[str, Any]]], bool
         e["type"] == "clue.dispatched" and e["data"]["service_request_id"] == service_request_id
         for e in events
     )
+
+
+async def clue_events(
+    client: httpx.AsyncClient, clue_id: int, headers: dict[str, str], until: str
+) -> list[dict[str, Any]]:
+    """The clue's event log once it holds an event of type `until` (the relay moves a
+    committed event into the log a moment later), or as it is after 5 s."""
+    record: list[dict[str, Any]] = []
+    for _ in range(50):
+        record = (await client.get(f"/api/v1/clues/{clue_id}/events", headers=headers)).json()
+        if any(event["type"] == until for event in record):
+            break
+        await asyncio.sleep(0.1)
+    return record

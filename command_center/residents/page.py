@@ -32,6 +32,9 @@ def progress_page(progress: dict[str, Any], zone: ZoneInfo, badge: str | None = 
         else ""
     )
     notes = escape(progress.get("status_notes") or "")
+    # the public text of the tip: masked, or as a moderator rewrote it, or none if hidden
+    described = progress.get("description")
+    description = f'<p class="description">{escape(described)}</p>' if described else ""
     shown_badge = f' <span class="demo-badge">{escape(badge)}</span>' if badge else ""
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
@@ -47,7 +50,7 @@ img{{max-width:48%;margin:.2rem;border-radius:4px}}
 <h1>线索 {code}{shown_badge}</h1>
 <p class="status">{STATUS_TEXT.get(progress["status"], "办理中")}</p>
 <p>{escape(progress["service_name"])} · {escape(progress["agency_responsible"])}</p>
-<p>{notes}</p>{merged}
+{description}<p>{notes}</p>{merged}
 <ol>{rows}</ol>
 <div>{photos}</div>
 <p><img src="/api/v1/public/clues/{qr_code}/qr.svg" alt="二维码" width="160"></p>

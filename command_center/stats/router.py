@@ -39,7 +39,7 @@ async def overview(
     request: Request, by: CurrentPrincipal, period: PeriodKind = "day", on: OnDate = None
 ) -> OverviewOut:
     """Received, dispatched and closed in the period, overdue now, and the closure,
-    on-time and satisfaction rates (definitions in the README, "Supervision analytics")."""
+    on-time and satisfaction rates (definitions: docs/features/analytics.md)."""
     scope = service.scope_of(by)
     chosen = period_of(request, period, on)
     async with request.app.state.database.sessions() as session:

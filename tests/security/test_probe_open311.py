@@ -126,6 +126,8 @@ def test_an_operator_edits_and_hides_the_public_text_and_the_record_shows_it(
         f"{world.url}/open311/v2/requests/{seeded.resident}.json", timeout=10
     ).json()
     assert detail["description"] == "路边占道经营"
+    page = httpx.get(f"{world.url}/track/{seeded.progress}", timeout=10).text
+    assert '<p class="description">路边占道经营</p>' in page  # the reporter's page too
 
     hidden = httpx.post(url, json={"hidden": True, "reason": "涉及隐私"}, headers=operator)
     assert hidden.status_code == 200 and hidden.json()["public_hidden"] is True
@@ -134,6 +136,8 @@ def test_an_operator_edits_and_hides_the_public_text_and_the_record_shows_it(
     assert gone.status_code == 404
     progress = httpx.get(f"{world.url}/api/v1/public/clues/{seeded.progress}", timeout=10)
     assert progress.status_code == 200 and progress.json()["description"] is None
+    page = httpx.get(f"{world.url}/track/{seeded.progress}", timeout=10).text
+    assert 'class="description"' not in page and "路边占道经营" not in page
 
     events = httpx.get(
         f"{world.url}/api/v1/clues/{clue_id}/events", headers=operator, timeout=10
