@@ -10,7 +10,7 @@ import httpx
 from command_center.auth.model import Role
 from gis.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from tests.conftest import LiveServer
-from tests.support import LIANDU, STREET_STALLS, spread
+from tests.support import LIANDU, STREET_STALLS, clue_events, spread
 
 QINGTIAN_ADDRESS = "浙江省丽水市青田县鹤城街道某路 8 号"
 
@@ -57,7 +57,7 @@ async def test_a_confirmed_position_dispatches_an_address_only_clue(
     assert moved["jurisdiction_code"] != clue["jurisdiction_code"]  # from 青田 to 莲都
     assert abs(moved["location"]["lon"] - lon) < 1e-7
     assert abs(moved["location"]["lat"] - lat) < 1e-7
-    record = (await client.get(f"/api/v1/clues/{clue['id']}/events", headers=operator)).json()
+    record = await clue_events(client, clue["id"], operator, until="clue.dispatched")
     types = [e["type"] for e in record]
     assert types[-2:] == ["clue.relocated", "clue.dispatched"]
     relocated = record[-2]["data"]

@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 
@@ -25,12 +27,24 @@ from command_center.settings import Settings
 from tests.security.world import World, security_env, start_world
 from tests.servers import OwnPostgres, Serve
 
+PER_SECOND = 20
 LIMITS = {
-    "ADDRESS_REQUESTS_PER_SECOND": "20",
-    "DEVICE_REQUESTS_PER_SECOND": "20",
+    "ADDRESS_REQUESTS_PER_SECOND": str(PER_SECOND),
+    "DEVICE_REQUESTS_PER_SECOND": str(PER_SECOND),
     "WEBSOCKET_CONNECTIONS_PER_TOKEN": "5",
     "WEBSOCKET_CONNECTIONS_PER_ADDRESS": "8",
 }
+
+
+def assert_budget_held(answers: list[httpx.Response], seconds: float) -> list[httpx.Response]:
+    """The refused answers, after checking that no more were served than the budget of
+    PER_SECOND allows over the `seconds` the burst took (a slow machine spreads a burst
+    over more seconds, so a fixed count of refusals would cry wolf)."""
+    refused = [a for a in answers if a.status_code == 429]
+    served = len(answers) - len(refused)
+    assert refused, f"all {len(answers)} served in {seconds:.1f} s"
+    assert served <= PER_SECOND * (math.ceil(seconds) + 1), (served, seconds)
+    return refused
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +73,9 @@ async def _rotating_forwarded_for(url: str, count: int) -> list[httpx.Response]:
 async def test_a_rotating_forwarded_for_from_an_untrusted_peer_is_one_address(
     world: World,
 ) -> None:
+    started = time.monotonic()
     answers = await _rotating_forwarded_for(world.url, 300)
-    refused = [a for a in answers if a.status_code == 429]
-    assert len(refused) >= 200, f"only {len(refused)} of 300 refused"
+    refused = assert_budget_held(answers, time.monotonic() - started)
     assert int(refused[0].headers["Retry-After"]) >= 1
     log = world.server.log_text()
     assert "198.51.0.7" not in log, "the forged address reached the access log as the client"
@@ -99,9 +113,9 @@ async def test_a_device_token_has_its_own_budget_and_staff_are_not_counted(world
             async with gate:
                 return await client.post("/api/v1/telemetry", json=body, headers=device)
 
+        started = time.monotonic()
         answers = await asyncio.gather(*(report(n) for n in range(300)))
-        refused = [a for a in answers if a.status_code == 429]
-        assert len(refused) >= 200, f"only {len(refused)} of 300 refused"
+        refused = assert_budget_held(answers, time.monotonic() - started)
         assert "too many requests from this device" in refused[0].json()["detail"]
         assert int(refused[0].headers["Retry-After"]) >= 1
         staff = await asyncio.gather(
