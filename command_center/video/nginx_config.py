@@ -53,9 +53,10 @@ def render(config: RtmpConfig) -> str:
     prefix, callbacks, app = config.prefix, config.service_url, config.application
     return f"""\
 # RTMP ingest for command-center: nginx with the RTMP module (libnginx-mod-rtmp).
-# Devices push rtmp://HOST:{config.port}/{app}/<device id>?token=<device token>
-# (or the token as the stream key); nginx asks the service about every push, and only
-# loopback may play a stream back: that is the service reading it.
+# Devices push rtmp://HOST:{config.port}/{app}/<device id>?token=<push key> (or the
+# push key alone as the stream key; a device gets both from GET /api/v1/rtmp/push).
+# nginx asks the service about every push, and only loopback may play a stream back:
+# that is the service reading it. Docs: docs/video-rtmp.md.
 # Made by: command-center rtmp-config --listen {config.listen} --prefix {prefix} \\
 #            --service-url {callbacks}
 # Run:     nginx -p {prefix} -c THIS_FILE -g 'daemon off;'
