@@ -20,6 +20,7 @@ so a camera's keyframe interval (GOP) is a new viewer's wait; 1–2 s is what to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -159,7 +160,9 @@ class RtmpSession:
 
     def _call(self, work: Callable[..., None], *args: Any) -> None:
         loop = self._loop
-        if loop is not None and not loop.is_closed():
+        if loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody is listening
             loop.call_soon_threadsafe(work, *args)
 
     # --- on the event loop -------------------------------------------------------------

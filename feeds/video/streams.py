@@ -52,6 +52,10 @@ from feeds.video.snapshot import Snapshot, SnapshotFailed, jpeg_snapshot
 log = logging.getLogger(__name__)
 
 RECORDER_QUEUE_FRAMES = 300  # 10 s of video may wait for a slow disk
+# When reading an RTMP push fails, nginx's on_publish_done may be on its way (the pusher
+# was killed: the reading saw a broken connection, not the end). Waiting this long for
+# it tells an ended push (the stream ends) from a failed reading (the stream drops).
+RTMP_GOODBYE_WAIT = 1.5
 
 
 @dataclass(eq=False)
@@ -65,6 +69,7 @@ class Stream:
     live_since: datetime | None = None
     grace: asyncio.Task[None] | None = None
     recorder: Recorder | None = None
+    rtmp_client: str | None = None  # nginx's connection of the push that published it last
 
     def __post_init__(self) -> None:
         self.relays = {
@@ -185,11 +190,10 @@ class VideoServer:
         """nginx says the push of connection `client_id` ended: so does the stream, if that
         push still publishes it. False when it does not (a newer push took over)."""
         stream = self._streams.get(name)
-        publisher = stream.publisher if stream else None
-        if stream is None or not isinstance(publisher, RtmpSession):
+        if stream is None or stream.rtmp_client != client_id:
             return False
-        if publisher.client_id != client_id:
-            return False
+        if stream.publisher is not None and not isinstance(stream.publisher, RtmpSession):
+            return False  # the device publishes over WHIP now
         self._end(stream, "publisher_left")
         return True
 
@@ -342,6 +346,7 @@ class VideoServer:
         stream.owner = owner
         self._change(stream, Change.PUBLISH)
         replaced, stream.publisher = stream.publisher, session
+        stream.rtmp_client = session.client_id if isinstance(session, RtmpSession) else None
         if replaced is not None:
             self._spawn(replaced.close())
         self._begin_epoch(stream, session)
@@ -360,8 +365,14 @@ class VideoServer:
         log.info("RTMP stream %s: %s", name, detail)
         if ending is Ending.PUBLISHER_LEFT and session.connected_at is not None:
             self._end(stream, "publisher_left")
-        else:
+        elif session.connected_at is None:
             self._publisher_lost(stream, session, "rtmp_read_failed")
+        else:
+            self._spawn(self._rtmp_goodbye(stream, session), timer=True)
+
+    async def _rtmp_goodbye(self, stream: Stream, session: RtmpSession) -> None:
+        await asyncio.sleep(RTMP_GOODBYE_WAIT)  # end_rtmp ends the stream meanwhile, or not
+        self._publisher_lost(stream, session, "rtmp_read_failed")
 
     def _begin_epoch(self, stream: Stream, session: Publisher) -> None:
         video = session.codecs.get("video")
