@@ -10,7 +10,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -221,6 +221,14 @@ def _parser() -> argparse.ArgumentParser:
         help="event loop (default auto: uvloop where it is installed)",
     )
     serve.set_defaults(run=_serve)
+
+    rtmp = commands.add_parser(
+        "rtmp-config", help="print the nginx configuration that takes RTMP pushes from devices"
+    )
+    rtmp.add_argument("--listen", help="PORT or ADDRESS:PORT (default: RTMP_READ_URL's port)")
+    rtmp.add_argument("--prefix", type=Path, required=True, help="nginx's directory (pid, logs/)")
+    rtmp.add_argument("--service-url", help="this service as nginx reaches it (RTMP_SERVICE_URL)")
+    rtmp.set_defaults(run=_rtmp_config)
     return parser
 
 
@@ -808,3 +816,31 @@ def _serve_on_own_socket(config: Any) -> None:
     server.run(sockets=[sock])
     if not server.started:
         raise SystemExit(3)
+
+
+def _rtmp_config(args: argparse.Namespace) -> None:
+    """Print the configuration; make PREFIX/logs, which nginx does not make itself."""
+    from urllib.parse import urlsplit
+
+    from command_center.video.nginx_config import RtmpConfig, render
+    from command_center.video.rtmp import application
+
+    settings = _settings()
+    read = urlsplit(settings.rtmp_read_url)
+    try:
+        config = RtmpConfig(
+            listen=args.listen or str(read.port or 1935),
+            prefix=PurePosixPath(args.prefix.absolute()),
+            service_url=(args.service_url or settings.rtmp_service_url).rstrip("/"),
+            application=application(settings.rtmp_read_url),
+        )
+    except ValueError as exc:
+        raise CommandFailed(str(exc)) from None
+    if config.port != (read.port or 1935):
+        print(
+            f"warning: nginx listens on port {config.port} but the service reads from "
+            f"{settings.rtmp_read_url}; set RTMP_READ_URL to match",
+            file=sys.stderr,
+        )
+    (args.prefix / "logs").mkdir(parents=True, exist_ok=True)
+    print(render(config), end="")

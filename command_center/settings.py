@@ -346,6 +346,18 @@ class Settings(BaseSettings):
     video_recording_max_seconds: float = Field(
         default=3600.0, gt=0, le=86400, description="A recording stops by itself after this."
     )
+    rtmp_read_url: str = Field(
+        default="rtmp://127.0.0.1:1935/live",
+        pattern=r"^rtmp://[^/?#]+/[A-Za-z0-9_-]+$",
+        description="Where this service reads RTMP pushes back from nginx (its loopback "
+        "address, port and application); `command-center rtmp-config` writes nginx's side.",
+    )
+    rtmp_service_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^http://[^/?#]+$",
+        description="This service as nginx's RTMP callbacks reach it (`rtmp-config`'s "
+        "default `--service-url`); plain http, which is all nginx's RTMP module speaks.",
+    )
 
     # --- consoles: the base map ----------------------------------------------------------
     map_tile_url: str = Field(

@@ -5,27 +5,43 @@ with the SDP answer and a `Location` of the session; `DELETE` on it ends the ses
 Answers carry every candidate (no trickle), so `PATCH` is `405`. Errors are JSON:
 401/403 for tokens, 415 for another content type, 400 for a body that is not a usable
 offer, 404 for an unknown stream or session, 503 at a stream or viewer limit.
+
+`/rtmp/on_publish` and `/rtmp/on_publish_done` are nginx's RTMP callbacks (forms, see
+command_center.video.rtmp): a 2xx accepts a push, anything else refuses it.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from command_center.auth.model import DEVICE_ID_PATTERN
+from command_center.auth.dependencies import check_token
+from command_center.auth.model import DEVICE_ID_PATTERN, Principal
 from command_center.clues.schemas import ClueOut
-from command_center.errors import InvalidInput
+from command_center.errors import DomainError, InvalidInput, Unauthenticated
 from command_center.telemetry.dependencies import AnyPrincipal
 from command_center.telemetry.schemas import PositionOut
 from command_center.video import recordings
 from command_center.video import service as video_service
+from command_center.video.rtmp import (
+    RtmpPush,
+    application,
+    is_push_key,
+    key_principal,
+    push_key,
+    read_push,
+)
 from command_center.video.schemas import (
     EvidenceOut,
     RecordingIn,
     RecordingOut,
+    RtmpPushOut,
     SnapshotIn,
     StreamOut,
     VideoClueIn,
@@ -35,6 +51,7 @@ from feeds.video.model import StreamStatus
 from feeds.video.sdp import MAX_OFFER_BYTES, Purpose, parse_offer
 from feeds.video.streams import VideoServer
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["video"])
 
 SDP = "application/sdp"
@@ -210,6 +227,70 @@ async def stop_recording(stream: StreamName, request: Request, by: AnyPrincipal)
     return RecordingOut.finished(stream, result)
 
 
+# --- RTMP: a device's push key, nginx's callbacks -------------------------------------------
+
+
+@router.get("/api/v1/rtmp/push", response_model=RtmpPushOut)
+async def rtmp_push(request: Request, by: AnyPrincipal) -> RtmpPushOut:
+    """Where and with what a device pushes RTMP (device tokens only): its push key stands
+    for its token, which is too long for nginx's RTMP module, and ends with it."""
+    state = request.app.state
+    key = push_key(by, signing_key=state.signing_key)
+    host = urlsplit(state.settings.public_base_url).hostname or "127.0.0.1"
+    read = urlsplit(state.settings.rtmp_read_url)
+    server = f"rtmp://{host}:{read.port or 1935}/{application(state.settings.rtmp_read_url)}"
+    return RtmpPushOut.of(server=server, stream=by.device or "", key=key, by=by)
+
+
+@router.post(
+    "/rtmp/on_publish",
+    status_code=204,
+    response_class=Response,
+    responses={302: {"description": "Accepted, renamed to the device id (`Location`)"}},
+)
+async def rtmp_on_publish(request: Request) -> Response:
+    """nginx asks whether to accept a push: 204 accepts it and the stream goes live once
+    its H.264 is read back; a push whose stream key is the token is accepted under its
+    device id (302, `Location`). 401/403/400/404/503 refuse it, and are logged (without
+    the token)."""
+    state = request.app.state
+    push: RtmpPush | None = None
+    try:
+        push = read_push(await _form(request), app=application(state.settings.rtmp_read_url))
+        by = _push_principal(request, push)
+        stream = push.name or by.device or ""
+        await video_service.publish_rtmp(
+            database=state.database,
+            video=_video(request),
+            by=by,
+            stream=stream,
+            read_url=state.settings.rtmp_read_url,
+            client_id=push.client_id,
+        )
+    except DomainError as exc:
+        log.warning("RTMP push %s refused: %s", push.describe() if push else "", exc)
+        raise
+    log.info("RTMP push %s accepted as stream %s", push.describe(), stream)
+    if push.name is None:
+        return Response(status_code=302, headers={"Location": stream})
+    return Response(status_code=204)
+
+
+@router.post("/rtmp/on_publish_done", status_code=204, response_class=Response)
+async def rtmp_on_publish_done(request: Request) -> Response:
+    """nginx says a push ended: its stream ends (`stream.ended`, reason `publisher_left`)
+    unless a newer push of the device publishes it. Same token check as `on_publish`."""
+    state = request.app.state
+    push = read_push(await _form(request), app=application(state.settings.rtmp_read_url))
+    by = _push_principal(request, push)
+    stream = push.name or by.device or ""
+    ended = video_service.end_rtmp(
+        video=_video(request), by=by, stream=stream, client_id=push.client_id
+    )
+    log.info("RTMP push %s ended%s", push.describe(), "" if ended else " (stream already gone)")
+    return Response(status_code=204)
+
+
 # --- pages ---------------------------------------------------------------------------------
 
 
@@ -232,6 +313,29 @@ async def page_script(page: Literal["publish", "watch"]) -> Response:
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def _push_principal(request: Request, push: RtmpPush) -> Principal:
+    """The device of a push key, or of a device token short enough to pass nginx."""
+    state = request.app.state
+    revocations = getattr(state, "revocations", None)
+    if not is_push_key(push.token):
+        return check_token(
+            push.token,
+            signing_key=state.signing_key,
+            revocations=revocations,
+            settings=state.settings,
+            allow_device=True,
+        )
+    by = key_principal(push.token, signing_key=state.signing_key, now=time.time())
+    if revocations is not None and (reason := revocations.refused(by)):
+        raise Unauthenticated(reason)
+    return by
 
 
 def _not_sdp(request: Request) -> Response | None:

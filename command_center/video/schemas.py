@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from command_center.auth.model import Principal
 from command_center.clues.model import MAX_DESCRIPTION
 from command_center.clues.schemas import ClueOut
 from command_center.evidence.model import Evidence
@@ -167,4 +168,27 @@ class RecordingOut(BaseModel):
             size_bytes=result.size_bytes,
             frames=result.frames,
             reason=result.reason,
+        )
+
+
+class RtmpPushOut(BaseModel):
+    """What to enter in a drone's or a body camera's RTMP settings."""
+
+    server: str = Field(description="The RTMP server URL, e.g. rtmp://host:1935/live")
+    stream_key: str = Field(description="The stream key: `<device id>?token=<push key>`")
+    url: str = Field(description="Server and key in one URL, for apps with a single field")
+    key_as_stream_key: str = Field(
+        description="The push key alone, for apps whose stream key cannot hold a `?`"
+    )
+    expires_at: datetime = Field(description="The key ends with the device token it stands for")
+
+    @classmethod
+    def of(cls, *, server: str, stream: str, key: str, by: Principal) -> RtmpPushOut:
+        stream_key = f"{stream}?token={key}"
+        return cls(
+            server=server,
+            stream_key=stream_key,
+            url=f"{server}/{stream_key}",
+            key_as_stream_key=key,
+            expires_at=datetime.fromtimestamp(by.expires_at or 0, UTC),
         )

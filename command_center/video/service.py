@@ -47,17 +47,43 @@ async def publish(
 ) -> PublisherSession:
     """A device publishes its own stream; it is registered on first contact."""
     check_publisher(by, stream)
+    owner = await _owner(database, by)
+    return await video.publish(stream, owner, offer)
+
+
+async def publish_rtmp(
+    *,
+    database: Database,
+    video: VideoServer,
+    by: Principal,
+    stream: str,
+    read_url: str,
+    client_id: str,
+) -> None:
+    """A device's RTMP push that nginx asks about: accepted for the device's own stream,
+    which is then read from nginx at `read_url`/<stream> (Unavailable at the limit)."""
+    check_publisher(by, stream)
+    owner = await _owner(database, by)
+    video.ingest_rtmp(stream, owner, url=f"{read_url.rstrip('/')}/{stream}", client_id=client_id)
+
+
+def end_rtmp(*, video: VideoServer, by: Principal, stream: str, client_id: str) -> bool:
+    """nginx says a push ended; the stream ends if that push still publishes it."""
+    check_publisher(by, stream)
+    return video.end_rtmp(stream, client_id)
+
+
+async def _owner(database: Database, by: Principal) -> StreamOwner:
     async with database.transaction() as session:
         device = await telemetry_service.ensure_device(session=session, by=by)
         scope = await telemetry_service.device_scope(session=session, device=device)
-    owner = StreamOwner(
+    return StreamOwner(
         device_id=device.id,
         kind=device.kind.value,
         label=device.label,
         squad_code=device.squad_code,
         jurisdiction_path=scope,
     )
-    return await video.publish(stream, owner, offer)
 
 
 def may_publish(*, by: Principal, stream: str) -> None:

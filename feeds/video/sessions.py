@@ -12,6 +12,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from aiortc import (
     RTCConfiguration,
@@ -36,6 +37,24 @@ NEGOTIATION_ERRORS = (ValueError, InvalidAccessError, InvalidStateError, Operati
 
 def new_session_id() -> str:
     return secrets.token_urlsafe(16)
+
+
+class Publisher(Protocol):
+    """What a stream needs of its publisher, whether a WHIP peer connection or a stream
+    read from elsewhere (feeds.video.rtmp): its codecs, whether and when it connected and
+    last sent a frame, and a way to ask it for a keyframe and to close it."""
+
+    id: str
+    codecs: dict[str, RTCRtpCodecParameters]
+    connected_at: float | None
+    last_frame: float | None
+    closing: bool
+
+    def request_keyframe(self) -> None: ...
+
+    def keyframe_arrived(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass(eq=False)

@@ -3,7 +3,8 @@
 A stream is named after the device that publishes it; its life cycle and what observers
 are told of it are in `feeds.video.model`. A second publisher session for the same
 stream (the device reconnected before the server noticed the first one die) replaces the
-first.
+first. A publisher is a WHIP peer connection (`publish`) or a push that nginx received
+over RTMP and this server reads back (`ingest_rtmp`); past that, a stream is the same.
 
 Notices reach the observer in order, one at a time, from a task of their own: a slow
 observer delays notices, never media.
@@ -38,7 +39,9 @@ from feeds.video.model import (
 )
 from feeds.video.recorder import Finished, Recorder, RecordingResult
 from feeds.video.relay import Relay, StreamClosed, same_codec
+from feeds.video.rtmp import Ending, RtmpSession
 from feeds.video.sessions import (
+    Publisher,
     PublisherSession,
     ViewerSession,
     negotiate_publisher,
@@ -49,6 +52,10 @@ from feeds.video.snapshot import Snapshot, SnapshotFailed, jpeg_snapshot
 log = logging.getLogger(__name__)
 
 RECORDER_QUEUE_FRAMES = 300  # 10 s of video may wait for a slow disk
+# When reading an RTMP push fails, nginx's on_publish_done may be on its way (the pusher
+# was killed: the reading saw a broken connection, not the end). Waiting this long for
+# it tells an ended push (the stream ends) from a failed reading (the stream drops).
+RTMP_GOODBYE_WAIT = 1.5
 
 
 @dataclass(eq=False)
@@ -56,12 +63,13 @@ class Stream:
     name: str
     owner: StreamOwner
     state: StreamState = StreamState.CONNECTING
-    publisher: PublisherSession | None = None
+    publisher: Publisher | None = None
     viewers: dict[str, ViewerSession] = field(default_factory=dict)
     relays: dict[str, Relay] = field(default_factory=dict)
     live_since: datetime | None = None
     grace: asyncio.Task[None] | None = None
     recorder: Recorder | None = None
+    rtmp_client: str | None = None  # nginx's connection of the push that published it last
 
     def __post_init__(self) -> None:
         self.relays = {
@@ -154,20 +162,42 @@ class VideoServer:
         except Unavailable:
             await session.close()
             raise
-        stream = self._streams.get(name)
-        if stream is None:
-            stream = self._streams[name] = Stream(name, owner)
-        stream.owner = owner
-        self._change(stream, Change.PUBLISH)
-        replaced, stream.publisher = stream.publisher, session
-        if replaced is not None:
-            self._spawn(replaced.close())
-        self._begin_epoch(stream, session)
+        stream = self._attach(name, owner, session)
         session.pc.on("connectionstatechange", lambda: self._publisher_state(stream, session))
-        self._spawn(self._connect_deadline(stream, session), timer=True)
         return session
 
-    def publisher_session(self, name: str, session_id: str) -> PublisherSession:
+    def ingest_rtmp(
+        self, name: str, owner: StreamOwner, *, url: str, client_id: str
+    ) -> RtmpSession:
+        """Read stream `name` from nginx at `url`, a push nginx is about to accept: the
+        stream is live once its H.264 is read, ends when the push stops. Unavailable at
+        the stream limit (nginx then refuses the push)."""
+        self._check_room(name)
+        session = RtmpSession(
+            url=url,
+            client_id=client_id,
+            on_open=lambda s: self._rtmp_opened(name, s),
+            on_frame=lambda s, frame: self._on_frame(name, s, frame),
+            on_end=lambda s, ending, detail: self._rtmp_ended(name, s, ending, detail),
+            open_timeout=self._limits.connect_timeout,
+            read_timeout=self._limits.media_timeout,
+        )
+        self._attach(name, owner, session)
+        session.start()
+        return session
+
+    def end_rtmp(self, name: str, client_id: str) -> bool:
+        """nginx says the push of connection `client_id` ended: so does the stream, if that
+        push still publishes it. False when it does not (a newer push took over)."""
+        stream = self._streams.get(name)
+        if stream is None or stream.rtmp_client != client_id:
+            return False
+        if stream.publisher is not None and not isinstance(stream.publisher, RtmpSession):
+            return False  # the device publishes over WHIP now
+        self._end(stream, "publisher_left")
+        return True
+
+    def publisher_session(self, name: str, session_id: str) -> Publisher:
         stream = self._streams.get(name)
         if stream is None or stream.publisher is None or stream.publisher.id != session_id:
             raise NotFound(f"no publishing session {session_id} on stream {name}")
@@ -308,7 +338,43 @@ class VideoServer:
         stream.state = next_state(stream.state, change)
         return stream.state
 
-    def _begin_epoch(self, stream: Stream, session: PublisherSession) -> None:
+    def _attach(self, name: str, owner: StreamOwner, session: Publisher) -> Stream:
+        """Make `session` the stream's publisher (a stream is made for it if need be)."""
+        stream = self._streams.get(name)
+        if stream is None:
+            stream = self._streams[name] = Stream(name, owner)
+        stream.owner = owner
+        self._change(stream, Change.PUBLISH)
+        replaced, stream.publisher = stream.publisher, session
+        stream.rtmp_client = session.client_id if isinstance(session, RtmpSession) else None
+        if replaced is not None:
+            self._spawn(replaced.close())
+        self._begin_epoch(stream, session)
+        self._spawn(self._connect_deadline(stream, session), timer=True)
+        return stream
+
+    def _rtmp_opened(self, name: str, session: RtmpSession) -> None:
+        stream = self._streams.get(name)
+        if stream is not None and stream.publisher is session and session.connected_at is None:
+            self._connected(stream, session)
+
+    def _rtmp_ended(self, name: str, session: RtmpSession, ending: Ending, detail: str) -> None:
+        stream = self._streams.get(name)
+        if stream is None or stream.publisher is not session:
+            return
+        log.info("RTMP stream %s: %s", name, detail)
+        if ending is Ending.PUBLISHER_LEFT and session.connected_at is not None:
+            self._end(stream, "publisher_left")
+        elif session.connected_at is None:
+            self._publisher_lost(stream, session, "rtmp_read_failed")
+        else:
+            self._spawn(self._rtmp_goodbye(stream, session), timer=True)
+
+    async def _rtmp_goodbye(self, stream: Stream, session: RtmpSession) -> None:
+        await asyncio.sleep(RTMP_GOODBYE_WAIT)  # end_rtmp ends the stream meanwhile, or not
+        self._publisher_lost(stream, session, "rtmp_read_failed")
+
+    def _begin_epoch(self, stream: Stream, session: Publisher) -> None:
         video = session.codecs.get("video")
         current = stream.relays["video"].codec
         if video is not None and current is not None and not same_codec(video, current):
@@ -317,7 +383,7 @@ class VideoServer:
         for kind, relay in stream.relays.items():
             relay.begin_epoch(session.codecs.get(kind))
 
-    def _on_frame(self, name: str, session: PublisherSession, frame: EncodedFrame) -> None:
+    def _on_frame(self, name: str, session: Publisher, frame: EncodedFrame) -> None:
         stream = self._streams.get(name)
         if stream is None or stream.publisher is not session:
             return
@@ -335,7 +401,7 @@ class VideoServer:
         elif state in ("failed", "closed"):
             self._publisher_lost(stream, session, f"connection_{state}")
 
-    def _connected(self, stream: Stream, session: PublisherSession) -> None:
+    def _connected(self, stream: Stream, session: Publisher) -> None:
         reconnect = stream.state is not StreamState.CONNECTING
         session.connected_at = time.monotonic()
         self._change(stream, Change.CONNECT)
@@ -348,7 +414,7 @@ class VideoServer:
         self._notify(stream, "started", session, reconnect=reconnect, codec=video)
         self._spawn(self._watch_media(stream, session), timer=True)
 
-    def _publisher_lost(self, stream: Stream, session: PublisherSession, reason: str) -> None:
+    def _publisher_lost(self, stream: Stream, session: Publisher, reason: str) -> None:
         if stream.publisher is not session:
             return
         stream.publisher = None
@@ -397,19 +463,17 @@ class VideoServer:
         stream.viewers.pop(session.id, None)
         self._spawn(session.close())
 
-    async def _connect_deadline(
-        self, stream: Stream, session: PublisherSession | ViewerSession
-    ) -> None:
+    async def _connect_deadline(self, stream: Stream, session: Publisher | ViewerSession) -> None:
         await asyncio.sleep(self._limits.connect_timeout)
         if session.connected_at is not None or session.closing:
             return
         log.info("video session %s did not connect in time; closing it", session.id[:6])
-        if isinstance(session, PublisherSession):
-            self._publisher_lost(stream, session, "connect_timeout")
-        else:
+        if isinstance(session, ViewerSession):
             self._drop_viewer(stream, session)
+        else:
+            self._publisher_lost(stream, session, "connect_timeout")
 
-    async def _watch_media(self, stream: Stream, session: PublisherSession) -> None:
+    async def _watch_media(self, stream: Stream, session: Publisher) -> None:
         timeout = self._limits.media_timeout
         while stream.publisher is session and not session.closing:
             await asyncio.sleep(min(1.0, timeout / 4))
@@ -427,7 +491,7 @@ class VideoServer:
         self,
         stream: Stream,
         kind: str,
-        session: PublisherSession | None,
+        session: Publisher | None,
         *,
         reason: str | None = None,
         reconnect: bool = False,

@@ -226,6 +226,11 @@ MATRIX = (
     Row("GET", "/ogc/collections/{collection_id}/items/{feature_id}",
         {**only(200, *SEES_A), "other_squad": 404, "other_operator": 404},
         values={"collection_id": "open_clues", "feature_id": "{clue_id}"}),
+    # --- RTMP: a device's push key; nginx's callbacks take the key in the form alone ---
+    Row("GET", "/api/v1/rtmp/push", only(200, "device", device=200)),
+    *(Row("POST", path, everyone(401),
+          {"data": {"call": "publish", "app": "live", "name": "CAM-LD-01", "clientid": "1"}})
+      for path in ("/rtmp/on_publish", "/rtmp/on_publish_done")),
 )  # fmt: skip
 
 

@@ -91,8 +91,11 @@ async def test_stream_start_and_end_are_events_and_ending_closes_the_viewers(
         assert response.status_code == 200
 
         events = await collect(ws, stream_events(camera, "stream.started", "stream.ended"))
-    started = next(e for e in events if e["type"] == "stream.started")
-    ended = next(e for e in events if e["type"] == "stream.ended")
+    # this camera's: an earlier test's camera may end (its grace runs out) meanwhile
+    started = next(
+        e for e in events if e["type"] == "stream.started" and e["data"]["stream"] == camera
+    )
+    ended = next(e for e in events if e["type"] == "stream.ended" and e["data"]["stream"] == camera)
     assert started["data"]["device_id"] == camera
     assert started["data"]["reconnect"] is False
     assert started["data"]["codec"] == "video/VP8"
