@@ -196,6 +196,14 @@ def _parser() -> argparse.ArgumentParser:
     user_create.add_argument("--jurisdiction", help="the jurisdiction of the account's scope")
     user_create.add_argument("--name", default="", help="full name")
     user_create.add_argument("--officer-number", help="执法证号 (unique)")
+    user_create.add_argument("--phone", help="mobile number, for SMS alerts")
+    user_create.add_argument("--wecom-userid", help="WeCom (企业微信) userid, for alerts")
+    user_create.add_argument("--dingtalk-userid", help="DingTalk (浙政钉) userid, for alerts")
+    user_create.add_argument(
+        "--preferred-channel",
+        choices=["sms", "dingtalk", "wecom"],
+        help="where alerts go first (default: DingTalk, WeCom, then SMS)",
+    )
     user_create.add_argument(
         "--password-stdin", action="store_true", required=True, help="read the password from stdin"
     )
@@ -683,6 +691,12 @@ def _user_create(args: argparse.Namespace) -> None:
             squad=args.squad,
             jurisdiction=args.jurisdiction,
             officer_number=args.officer_number,
+            phone=args.phone,
+            channels=service.ChannelIdentities(
+                wecom_userid=args.wecom_userid,
+                dingtalk_userid=args.dingtalk_userid,
+                preferred_channel=args.preferred_channel,
+            ),
         )
         lines = [
             f"account {args.login.lower()} ({args.role}) created; the password must be "

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 USER_COLUMNS = (
     "u.id, u.login, u.full_name, u.officer_number, u.phone, u.department, u.role, "
     "u.squad_code, u.jurisdiction_code, u.active, u.password_hash, "
-    "u.password_change_required, u.totp_secret"
+    "u.password_change_required, u.totp_secret, u.wecom_userid, u.dingtalk_userid, "
+    "u.preferred_channel"
 )
 
 
@@ -32,10 +33,13 @@ class UserRow:
     password_hash: str
     password_change_required: bool
     totp_secret: str | None
+    wecom_userid: str | None = None  # alert channel identities (alerts/)
+    dingtalk_userid: str | None = None
+    preferred_channel: str | None = None
 
 
 def _user(row: Any) -> UserRow:
-    return UserRow(*row[:13])
+    return UserRow(*row[:16])
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +81,13 @@ async def insert_user(session: AsyncSession, **values: Any) -> int:
         text(
             "INSERT INTO users (login, full_name, officer_number, phone, department, role, "
             "squad_code, jurisdiction_code, password_hash, password_change_required, "
-            "totp_secret) VALUES (:login, :full_name, :officer_number, :phone, :department, "
+            "totp_secret, wecom_userid, dingtalk_userid, preferred_channel) VALUES (:login, "
+            ":full_name, :officer_number, :phone, :department, "
             ":role, :squad_code, :jurisdiction_code, :password_hash, "
-            ":password_change_required, :totp_secret) RETURNING id"
+            ":password_change_required, :totp_secret, :wecom_userid, :dingtalk_userid, "
+            ":preferred_channel) RETURNING id"
         ),
-        values,
+        {"wecom_userid": None, "dingtalk_userid": None, "preferred_channel": None, **values},
     )
     return int(row.scalar_one())
 

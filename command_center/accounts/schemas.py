@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from command_center.accounts.repository import TokenRow, UserRow
 from command_center.privacy import mask_phone
+
+AlertChannel = Literal["sms", "dingtalk", "wecom"]
 
 
 class LoginIn(BaseModel):
@@ -99,6 +102,11 @@ class AccountIn(BaseModel):
     officer_number: str | None = Field(default=None, max_length=40)
     phone: str | None = Field(default=None, max_length=30)
     department: str = Field(default="", max_length=100)
+    wecom_userid: str | None = Field(default=None, min_length=1, max_length=64)
+    dingtalk_userid: str | None = Field(default=None, min_length=1, max_length=64)
+    preferred_channel: AlertChannel | None = Field(
+        default=None, description="Where alerts go first; unset: DingTalk, WeCom, then SMS."
+    )
 
 
 class AccountPatch(BaseModel):
@@ -112,6 +120,9 @@ class AccountPatch(BaseModel):
     squad: str | None = Field(default=None, max_length=40)
     jurisdiction: str | None = Field(default=None, max_length=40)
     active: bool | None = None
+    wecom_userid: str | None = Field(default=None, min_length=1, max_length=64)
+    dingtalk_userid: str | None = Field(default=None, min_length=1, max_length=64)
+    preferred_channel: AlertChannel | None = None
 
     def changes(self) -> dict[str, object]:
         renamed = {"name": "full_name"}
@@ -131,6 +142,9 @@ class AccountOut(BaseModel):
     active: bool
     password_change_required: bool
     second_factor: bool
+    wecom_userid: str | None = None
+    dingtalk_userid: str | None = None
+    preferred_channel: str | None = None
 
     @classmethod
     def of(cls, user: UserRow) -> AccountOut:
@@ -147,6 +161,9 @@ class AccountOut(BaseModel):
             active=user.active,
             password_change_required=user.password_change_required,
             second_factor=user.totp_secret is not None,
+            wecom_userid=user.wecom_userid,
+            dingtalk_userid=user.dingtalk_userid,
+            preferred_channel=user.preferred_channel,
         )
 
 

@@ -123,6 +123,23 @@ def _actor(by: Principal | None) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelIdentities:
+    """Where an account is alerted (alerts/): DingTalk and WeCom userids, and which
+    channel first (sms, dingtalk, wecom; None: the first it can be reached on)."""
+
+    wecom_userid: str | None = None
+    dingtalk_userid: str | None = None
+    preferred_channel: str | None = None
+
+    def columns(self) -> dict[str, str | None]:
+        return {
+            "wecom_userid": self.wecom_userid or None,
+            "dingtalk_userid": self.dingtalk_userid or None,
+            "preferred_channel": self.preferred_channel or None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Created:
     user_id: int
     otpauth_uri: str | None
@@ -145,6 +162,7 @@ async def create_user(
     by: Principal | None = None,
     client: Client = CLI,
     must_change_password: bool = True,
+    channels: ChannelIdentities | None = None,
 ) -> Created:
     """A new account that must change its password at first sign-in. InvalidInput for a
     bad login, scope or password; Conflict when the login or officer number is taken.
@@ -172,6 +190,7 @@ async def create_user(
                 password_hash=_hasher().hash(password),
                 password_change_required=must_change_password,
                 totp_secret=secret,
+                **(channels or ChannelIdentities()).columns(),
             )
     except IntegrityError as exc:
         raise integrity_error(exc) from None

@@ -28,7 +28,15 @@ from command_center.errors import Forbidden, InvalidInput, NotFound
 EDITS_PEOPLE = frozenset({Role.ADMIN})
 EDITS_ROLES = frozenset({Role.SECURITY_ADMIN})
 SEES_ACCOUNTS = EDITS_PEOPLE | EDITS_ROLES
-DETAILS = ("full_name", "officer_number", "phone", "department")
+DETAILS = (
+    "full_name",
+    "officer_number",
+    "phone",
+    "department",
+    "wecom_userid",
+    "dingtalk_userid",
+    "preferred_channel",
+)
 
 
 def _check_may_see(by: Principal) -> None:
@@ -61,6 +69,7 @@ async def create(
     officer_number: str | None,
     phone: str | None,
     department: str,
+    channels: service.ChannelIdentities | None = None,
 ) -> NewAccount:
     """An account with a generated password (returned once, to be changed at the first
     sign-in). Only `admin` creates, and only accounts of the working roles: the three
@@ -84,6 +93,7 @@ async def create(
         department=department,
         by=by,
         client=client,
+        channels=channels,
     )
     user = await repository.user_by_id(session, created.user_id)
     assert user is not None

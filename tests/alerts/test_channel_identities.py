@@ -1,0 +1,77 @@
+"""An account carries where it is alerted: phone, WeCom and DingTalk userids and a
+preferred channel, set by `command-center user create …` and the users API (admin)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from command_center.auth.model import Role
+from command_center.db.session import Database
+from command_center.settings import Settings
+from tests.accounts_support import forget_failures, new_login, sign_in_admin
+from tests.conftest import LiveServer
+from tests.integration.test_cli_accounts import run_with_stdin
+
+
+async def test_the_command_line_sets_the_channel_identities(
+    database: Database, settings: Settings
+) -> None:
+    login = new_login("squad")
+    created = run_with_stdin(
+        settings, "Dui-Yuan-Mima-2026\n", "user", "create", login, "--role", "squad",
+        "--squad", "LD-01", "--phone", "13800138000", "--wecom-userid", "ZhangSan",
+        "--dingtalk-userid", "manager4220", "--preferred-channel", "dingtalk", "--password-stdin",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    async with database.sessions() as session:
+        row = (
+            await session.execute(
+                text(
+                    "SELECT phone, wecom_userid, dingtalk_userid, preferred_channel FROM users "
+                    "WHERE login = :l"
+                ),
+                {"l": login},
+            )
+        ).one()
+    assert tuple(row) == ("13800138000", "ZhangSan", "manager4220", "dingtalk")
+    wrong = run_with_stdin(
+        settings, "Dui-Yuan-Mima-2026\n", "user", "create", new_login(), "--role", "squad",
+        "--squad", "LD-01", "--preferred-channel", "pager", "--password-stdin",
+    )  # fmt: skip
+    assert wrong.returncode != 0 and "pager" in wrong.stderr
+
+
+@pytest.fixture
+async def admin(
+    live_server: LiveServer, database: Database, settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
+    await forget_failures(database)
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        _, csrf = await sign_in_admin(client, database, settings, Role.ADMIN)
+        client.headers["X-CSRF-Token"] = csrf
+        yield client
+
+
+async def test_the_users_api_sets_and_changes_them(admin: httpx.AsyncClient) -> None:
+    login = new_login("squad")
+    body = {
+        "login": login, "role": "squad", "squad": "LD-01", "phone": "13900139000",
+        "wecom_userid": "LiSi", "dingtalk_userid": "ding-lisi", "preferred_channel": "wecom",
+    }  # fmt: skip
+    created = await admin.post("/api/v1/users", json=body)
+    assert created.status_code == 201, created.text
+    account = created.json()
+    assert account["phone"] == "139****9000"
+    assert (account["wecom_userid"], account["dingtalk_userid"]) == ("LiSi", "ding-lisi")
+    assert account["preferred_channel"] == "wecom"
+    changed = await admin.patch(f"/api/v1/users/{login}", json={"preferred_channel": "sms"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["preferred_channel"] == "sms"
+    cleared = await admin.patch(f"/api/v1/users/{login}", json={"wecom_userid": None})
+    assert cleared.json()["wecom_userid"] is None
+    wrong = await admin.patch(f"/api/v1/users/{login}", json={"preferred_channel": "pager"})
+    assert wrong.status_code == 422
