@@ -9,7 +9,8 @@ on loopback that answer the documented request and response shapes.
 - WeCom (`kind="wecom"`): `GET /cgi-bin/gettoken?corpid=&corpsecret=`; `POST
   /cgi-bin/message/send?access_token=` with `touser`, `agentid`, `msgtype`, `text` →
   `{"errcode": 0, "msgid", "invaliduser"}`; an expired token is errcode 42001, a bad
-  secret 40001; users it does not know are named in `invaliduser`.
+  secret 40001; users it does not know are named in `invaliduser`, and a message to no
+  known user at all is errcode 81013.
 """
 
 from __future__ import annotations
@@ -124,9 +125,10 @@ class ChatApi:
             return {"errcode": 0, "errmsg": "ok", "task_id": next(self._serial), "request_id": "r"}
         assert body["agentid"] == self.agent_id and body["msgtype"] == "text"
         unknown = [u for u in str(body["touser"]).split("|") if u not in self.users]
-        if len(unknown) < len(str(body["touser"]).split("|")):
-            self.messages.append(body)
-            self.arrived.append(time.monotonic())
+        if len(unknown) == len(str(body["touser"]).split("|")):
+            return {"errcode": 81013, "errmsg": "user & party & tag all invalid"}
+        self.messages.append(body)
+        self.arrived.append(time.monotonic())
         return {
             "errcode": 0,
             "errmsg": "ok",

@@ -197,7 +197,7 @@ async def test_wecom_refreshes_an_expired_token_and_names_an_unknown_user(wecom:
         assert (await channel.send("zhangs", "新派单")).startswith("msg-")
         wecom.expire_tokens()  # answered with errcode 42001
         await channel.send("zhangs", "未接单提醒")
-        with pytest.raises(SendFailed, match="userid") as unknown:
+        with pytest.raises(SendFailed, match="81013") as unknown:
             await channel.send("nobody", "x")
     finally:
         await channel.close()

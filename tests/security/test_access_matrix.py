@@ -191,6 +191,8 @@ MATRIX = (
     Row("GET", "/ogc/collections/{collection_id}/items/{feature_id}",
         {**only(200, *SEES_A), "other_squad": 404, "other_operator": 404},
         values={"collection_id": "open_clues", "feature_id": "{clue_id}"}),
+    # --- alerts (issue 18): the record is read as the clue is -------------------------
+    Row("GET", A + "/notifications", only(200, *SEES_A)),
 )  # fmt: skip
 
 
