@@ -156,6 +156,7 @@ class _Link:
         self._active_every = active_every
         self._waiting: dict[int, asyncio.Future[Frame]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._handling: set[asyncio.Task[None]] = set()
         self._last_heard = asyncio.get_running_loop().time()
         self.alive = True
 
@@ -223,15 +224,20 @@ class _Link:
         if frame.command is Command.DELIVER:
             deliver = cmpp.Deliver.parse(frame.body)
             self._answer(frame, Command.DELIVER_RESP, cmpp.DeliverResp(deliver.msg_id, 0).body())
-            try:
-                await self._deliver(deliver)
-            except Exception:
-                log.exception("handling a CMPP_DELIVER failed")
+            handling = asyncio.create_task(self._handle(deliver), name="cmpp-deliver")
+            self._handling.add(handling)  # the reader goes on: answers are not held up
+            handling.add_done_callback(self._handling.discard)
         elif frame.command is Command.ACTIVE_TEST:
             self._answer(frame, Command.ACTIVE_TEST_RESP, b"\0")
         elif frame.command is Command.TERMINATE:
             self._answer(frame, Command.TERMINATE_RESP, b"")
             self.alive = False
+
+    async def _handle(self, deliver: cmpp.Deliver) -> None:
+        try:
+            await self._deliver(deliver)
+        except Exception:
+            log.exception("handling a CMPP_DELIVER failed")
 
     def _answer(self, frame: Frame, command: Command, body: bytes) -> None:
         self._writer.write(Frame(command, frame.sequence, body).encode())

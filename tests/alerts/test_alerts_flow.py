@@ -238,6 +238,10 @@ async def test_a_failed_send_is_retried_and_the_last_failure_raised(
         e for e in events if e["type"] == "clue.alert_failed" and e["data"]["step"] == "dispatch"
     ]
     assert warning["data"]["channel"] == "wecom" and "ww-gone" not in str(warning)
+    wall = (await client.get("/api/v1/warnings", headers=auth(operator))).json()
+    assert {"kind": "alert_failed", "clue_id": clue["id"]}.items() <= next(
+        w for w in wall if w["kind"] == "alert_failed" and w["clue_id"] == clue["id"]
+    ).items()
     await act(client, server.token(Role.SQUAD, squad=squad), clue["id"], "accept")
 
 
