@@ -205,6 +205,9 @@ def _parser() -> argparse.ArgumentParser:
         help="where alerts go first (default: DingTalk, WeCom, then SMS)",
     )
     user_create.add_argument(
+        "--quiet-hours", help="HH:MM-HH:MM, local time: alerts wait until the end"
+    )
+    user_create.add_argument(
         "--password-stdin", action="store_true", required=True, help="read the password from stdin"
     )
     user_create.set_defaults(run=_user_create)
@@ -696,6 +699,7 @@ def _user_create(args: argparse.Namespace) -> None:
                 wecom_userid=args.wecom_userid,
                 dingtalk_userid=args.dingtalk_userid,
                 preferred_channel=args.preferred_channel,
+                quiet_hours=args.quiet_hours,
             ),
         )
         lines = [

@@ -189,6 +189,7 @@ async def create_user(body: AccountIn, request: Request, by: CurrentPrincipal) -
                 wecom_userid=body.wecom_userid,
                 dingtalk_userid=body.dingtalk_userid,
                 preferred_channel=body.preferred_channel,
+                quiet_hours=body.quiet_hours,
             ),
         )
     return AccountCreated(**AccountOut.of(made.user).model_dump(), password=made.password)

@@ -107,6 +107,12 @@ class AccountIn(BaseModel):
     preferred_channel: AlertChannel | None = Field(
         default=None, description="Where alerts go first; unset: DingTalk, WeCom, then SMS."
     )
+    quiet_hours: str | None = Field(
+        default=None,
+        max_length=11,
+        description="HH:MM-HH:MM, local time (may span midnight): alerts wait until its end; "
+        "empty clears.",
+    )
 
 
 class AccountPatch(BaseModel):
@@ -123,6 +129,12 @@ class AccountPatch(BaseModel):
     wecom_userid: str | None = Field(default=None, min_length=1, max_length=64)
     dingtalk_userid: str | None = Field(default=None, min_length=1, max_length=64)
     preferred_channel: AlertChannel | None = None
+    quiet_hours: str | None = Field(
+        default=None,
+        max_length=11,
+        description="HH:MM-HH:MM, local time (may span midnight): alerts wait until its end; "
+        "empty clears.",
+    )
 
     def changes(self) -> dict[str, object]:
         renamed = {"name": "full_name"}
@@ -145,6 +157,7 @@ class AccountOut(BaseModel):
     wecom_userid: str | None = None
     dingtalk_userid: str | None = None
     preferred_channel: str | None = None
+    quiet_hours: str | None = None
 
     @classmethod
     def of(cls, user: UserRow) -> AccountOut:
@@ -164,6 +177,7 @@ class AccountOut(BaseModel):
             wecom_userid=user.wecom_userid,
             dingtalk_userid=user.dingtalk_userid,
             preferred_channel=user.preferred_channel,
+            quiet_hours=user.quiet_hours,
         )
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from command_center.accounts import model, repository
 from command_center.accounts.model import ADMIN_ROLES, LockRule, PasswordPolicy, RuleBroken
 from command_center.accounts.repository import TokenRow, UserRow
+from command_center.alerts.model import QuietHours
 from command_center.auth import tokens
 from command_center.auth.model import Principal, Role
 from command_center.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -131,12 +132,27 @@ class ChannelIdentities:
     dingtalk_userid: str | None = None
     preferred_channel: str | None = None
 
-    def columns(self) -> dict[str, str | None]:
+    quiet_hours: str | None = None  # HH:MM-HH:MM, local time
+
+    def columns(self) -> dict[str, object]:
+        """The users columns; InvalidInput for quiet hours that are not HH:MM-HH:MM."""
         return {
             "wecom_userid": self.wecom_userid or None,
             "dingtalk_userid": self.dingtalk_userid or None,
             "preferred_channel": self.preferred_channel or None,
+            **quiet_columns(self.quiet_hours),
         }
+
+
+def quiet_columns(value: str | None) -> dict[str, object]:
+    """`quiet_start` and `quiet_end` of `HH:MM-HH:MM` (None or empty: no quiet hours)."""
+    try:
+        window = QuietHours.parse(value or "")
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    if window is None:
+        return {"quiet_start": None, "quiet_end": None}
+    return {"quiet_start": window.start, "quiet_end": window.end}
 
 
 @dataclass(frozen=True, slots=True)

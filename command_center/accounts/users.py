@@ -36,6 +36,7 @@ DETAILS = (
     "wecom_userid",
     "dingtalk_userid",
     "preferred_channel",
+    "quiet_hours",
 )
 
 
@@ -127,6 +128,8 @@ async def change(
     except ValueError:
         raise InvalidInput(f"unknown role {changes.get('role')}") from None
     columns: dict[str, Any] = {key: changes[key] for key in DETAILS if key in changes}
+    if "quiet_hours" in columns:
+        columns |= service.quiet_columns(columns.pop("quiet_hours"))
     if scope_keys:
         columns |= {"role": role.value, "squad_code": squad, "jurisdiction_code": jurisdiction}
     if "active" in changes:

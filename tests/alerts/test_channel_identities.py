@@ -24,20 +24,22 @@ async def test_the_command_line_sets_the_channel_identities(
     created = run_with_stdin(
         settings, "Dui-Yuan-Mima-2026\n", "user", "create", login, "--role", "squad",
         "--squad", "LD-01", "--phone", "13800138000", "--wecom-userid", "ZhangSan",
-        "--dingtalk-userid", "manager4220", "--preferred-channel", "dingtalk", "--password-stdin",
+        "--dingtalk-userid", "manager4220", "--preferred-channel", "dingtalk",
+        "--quiet-hours", "22:00-07:00", "--password-stdin",
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
     async with database.sessions() as session:
         row = (
             await session.execute(
                 text(
-                    "SELECT phone, wecom_userid, dingtalk_userid, preferred_channel FROM users "
-                    "WHERE login = :l"
+                    "SELECT phone, wecom_userid, dingtalk_userid, preferred_channel, "
+                    "to_char(quiet_start, 'HH24:MI'), to_char(quiet_end, 'HH24:MI') "
+                    "FROM users WHERE login = :l"
                 ),
                 {"l": login},
             )
         ).one()
-    assert tuple(row) == ("13800138000", "ZhangSan", "manager4220", "dingtalk")
+    assert tuple(row) == ("13800138000", "ZhangSan", "manager4220", "dingtalk", "22:00", "07:00")
     wrong = run_with_stdin(
         settings, "Dui-Yuan-Mima-2026\n", "user", "create", new_login(), "--role", "squad",
         "--squad", "LD-01", "--preferred-channel", "pager", "--password-stdin",
@@ -75,3 +77,9 @@ async def test_the_users_api_sets_and_changes_them(admin: httpx.AsyncClient) -> 
     assert cleared.json()["wecom_userid"] is None
     wrong = await admin.patch(f"/api/v1/users/{login}", json={"preferred_channel": "pager"})
     assert wrong.status_code == 422
+    quiet = await admin.patch(f"/api/v1/users/{login}", json={"quiet_hours": "23:00-06:30"})
+    assert quiet.status_code == 200 and quiet.json()["quiet_hours"] == "23:00-06:30"
+    bad = await admin.patch(f"/api/v1/users/{login}", json={"quiet_hours": "23:00"})
+    assert bad.status_code == 400 and "HH:MM-HH:MM" in bad.json()["detail"]
+    cleared = await admin.patch(f"/api/v1/users/{login}", json={"quiet_hours": ""})
+    assert cleared.json()["quiet_hours"] is None
