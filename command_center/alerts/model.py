@@ -38,7 +38,16 @@ class Step(StrEnum):
     REGISTERED = "registered"  # the reporter: the tip is in
     HANDLED = "handled"  # the reporter: the squad has dealt with it
     CLOSED = "closed"  # the reporter: the case is closed
+    REMINDER = "reminder"  # the ladder's 提醒函: the squad's members
+    SUPERVISION_ORDER = "supervision_order"  # the ladder's 督办单: the leaders
+    ESCALATED = "escalated"  # the ladder's top rung: the leaders, on two channels
 
+
+LADDER_STEPS = {
+    "clue.reminder": Step.REMINDER,
+    "clue.supervision_order": Step.SUPERVISION_ORDER,
+    "clue.escalated": Step.ESCALATED,
+}
 
 REPORTER_STEPS = {
     "clue.received": Step.REGISTERED,
@@ -173,6 +182,23 @@ class Texts:
         return (
             f"{self.signature}{lead}案件{case}（{matter}），请打开队员页接单 "
             f"{self.squad_link(clue_id)}"
+        )
+
+    def desk_link(self, clue_id: int) -> str:
+        return f"{self.base_url}/console/dispatch?clue={clue_id}"
+
+    def ladder(self, step: Step, *, case: str, matter: str, squad: str, clue_id: int) -> str:
+        """The supervision ladder's rungs: a reminder to the squad, an order and an
+        escalation to the leaders."""
+        if step is Step.REMINDER:
+            return (
+                f"{self.signature}提醒函：案件{case}（{matter}）临近办理期限，请抓紧办理 "
+                f"{self.squad_link(clue_id)}"
+            )
+        what = "督办单" if step is Step.SUPERVISION_ORDER else "督办升级"
+        return (
+            f"{self.signature}{what}：案件{case}（{matter}）已超期未办结，承办{squad}，"
+            f"请督促办理 {self.desk_link(clue_id)}"
         )
 
     def reporter(self, step: Step, *, progress_code: str) -> str:

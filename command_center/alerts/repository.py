@@ -89,6 +89,18 @@ async def squad_members(session: AsyncSession, squad_code: str) -> list[Member]:
     return [Member(*row) for row in rows]
 
 
+async def leaders(session: AsyncSession, jurisdiction_path: tuple[str, ...]) -> list[Member]:
+    """Active supervisors whose scope holds the clue's jurisdiction (or everything)."""
+    rows = await session.execute(
+        text(
+            f"SELECT {MEMBER_COLUMNS} FROM users WHERE role = 'supervisor' AND active "
+            "AND (jurisdiction_code IS NULL OR jurisdiction_code = ANY(:path)) ORDER BY id"
+        ),
+        {"path": list(jurisdiction_path)},
+    )
+    return [Member(*row) for row in rows]
+
+
 async def member(session: AsyncSession, user_id: int) -> Member | None:
     row = (
         await session.execute(
@@ -156,8 +168,8 @@ async def cancel_member_alerts(
     await session.execute(
         text(
             "UPDATE alert_attempts SET status = 'cancelled', error = :reason "
-            "WHERE clue_id = :clue AND audience = 'member' AND status IN ('waiting', 'pending') "
-            "AND squad_code IS DISTINCT FROM :keep"
+            "WHERE clue_id = :clue AND step IN ('dispatch', 'escalation') "
+            "AND status IN ('waiting', 'pending') AND squad_code IS DISTINCT FROM :keep"
         ),
         {"clue": clue_id, "reason": reason, "keep": keep_squad},
     )

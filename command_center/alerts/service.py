@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.alerts import repository
 from command_center.alerts.model import (
+    LADDER_STEPS,
     REPORTER_STEPS,
     Channel,
     ChannelName,
@@ -59,6 +60,8 @@ log = logging.getLogger(__name__)
 BATCH = 200
 SEND_BATCH = 50
 MEMBER_STEPS = (Step.DISPATCH.value, Step.ESCALATION.value)
+LADDER_STEP_NAMES = frozenset(step.value for step in LADDER_STEPS.values())
+WORKING = frozenset({State.DISPATCHED, State.ACCEPTED, State.ON_SCENE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +119,9 @@ async def _plan(
         )
     if isinstance(moved_to, str) and moved_to != State.DISPATCHED.value:
         await repository.cancel_member_alerts(session, clue_id, reason=f"the clue is {moved_to}")
+    rung = LADDER_STEPS.get(event.type)
+    if rung is not None:
+        return await _plan_ladder(session, event, clue_id, rung, policy, channels, now)
     step = REPORTER_STEPS.get(event.type)
     if step is not None and ChannelName.SMS in channels:
         return await _plan_reporter(session, event, clue_id, step, policy, now)
@@ -136,29 +142,100 @@ async def _plan_squad(
         ladder = channel_ladder(_identities(person), channels)
         if not ladder:
             continue
-        quiet = _quiet_of(person)
         rungs = [(Step.DISPATCH, ladder[0], now)]
         if policy.escalate_after.total_seconds() > 0:
             second = ladder[1] if len(ladder) > 1 else ladder[0]
             rungs.append((Step.ESCALATION, second, now + policy.escalate_after))
         for step, channel, due in rungs:
-            held = quiet.release(due, policy.zone) if quiet else None
-            planned += await repository.insert_attempt(
+            planned += await _plan_person(
                 session,
-                clue_id=clue_id,
-                event_id=event.id,
-                step=step.value,
+                event,
+                clue_id,
+                person,
+                step=step,
+                channel=channel,
                 audience="member",
-                user_id=person.user_id,
-                squad_code=squad,
-                channel=channel.value,
-                recipient_masked=_masked(person, channel),
-                recipient_key=member_key(person.user_id),
-                status="pending" if step is Step.DISPATCH else "waiting",
-                error=f"quiet hours {quiet} until {held:%H:%M}" if quiet and held else None,
-                due_at=held or due,
+                squad=squad,
+                due=due,
+                policy=policy,
             )
     return planned
+
+
+async def _plan_ladder(
+    session: AsyncSession,
+    event: Event,
+    clue_id: int,
+    step: Step,
+    policy: AlertPolicy,
+    channels: frozenset[ChannelName],
+    now: datetime,
+) -> int:
+    """A rung of the supervision ladder: the reminder to the squad's members, the order
+    and the escalation to the supervisors over the clue's jurisdiction (the escalation on
+    their first two channels at once)."""
+    clue = await _clue(session, clue_id)
+    if clue is None:
+        return 0
+    if step is Step.REMINDER:
+        if clue.squad_code is None:
+            return 0
+        people, audience = await repository.squad_members(session, clue.squad_code), "member"
+    else:
+        people, audience = await repository.leaders(session, clue.jurisdiction_path), "leader"
+    width = 2 if step is Step.ESCALATED else 1
+    planned = 0
+    for person in people:
+        for channel in channel_ladder(_identities(person), channels)[:width]:
+            planned += await _plan_person(
+                session,
+                event,
+                clue_id,
+                person,
+                step=step,
+                channel=channel,
+                audience=audience,
+                squad=clue.squad_code,
+                due=now,
+                policy=policy,
+            )
+    return planned
+
+
+async def _plan_person(
+    session: AsyncSession,
+    event: Event,
+    clue_id: int,
+    person: Member,
+    *,
+    step: Step,
+    channel: ChannelName,
+    audience: str,
+    squad: str | None,
+    due: datetime,
+    policy: AlertPolicy,
+) -> int:
+    """One staff member's attempt; held to the end of their quiet hours. `waiting` for
+    the dispatch's second channel (sent only if still unaccepted), else `pending`."""
+    quiet = _quiet_of(person)
+    held = quiet.release(due, policy.zone) if quiet else None
+    return int(
+        await repository.insert_attempt(
+            session,
+            clue_id=clue_id,
+            event_id=event.id,
+            step=step.value,
+            audience=audience,
+            user_id=person.user_id,
+            squad_code=squad,
+            channel=channel.value,
+            recipient_masked=_masked(person, channel),
+            recipient_key=member_key(person.user_id),
+            status="waiting" if step is Step.ESCALATION else "pending",
+            error=f"quiet hours {quiet} until {held:%H:%M}" if quiet and held else None,
+            due_at=held or due,
+        )
+    )
 
 
 async def _plan_reporter(
@@ -275,6 +352,8 @@ def _why_not(
             return f"the clue is {clue.state.value}"
         if clue.squad_code != attempt.squad_code:
             return "the clue went to another squad"
+    if attempt.step in LADDER_STEP_NAMES and clue.state not in WORKING:
+        return f"the clue is {clue.state.value}"
     return None
 
 
@@ -334,6 +413,14 @@ async def _address(
 def _text(attempt: repository.Attempt, clue: ClueRecord, texts: Texts) -> str:
     if attempt.audience == "reporter":
         return texts.reporter(Step(attempt.step), progress_code=clue.progress_code or "")
+    if attempt.step in LADDER_STEP_NAMES:
+        return texts.ladder(
+            Step(attempt.step),
+            case=clue.service_request_id,
+            matter=clue.matter_name,
+            squad=attempt.squad_code or "",
+            clue_id=clue.id,
+        )
     return texts.dispatch(
         case=clue.service_request_id,
         matter=clue.matter_name,

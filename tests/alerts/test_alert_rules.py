@@ -71,6 +71,18 @@ def test_texts_carry_the_case_and_a_link_never_a_residents_name_or_number() -> N
         assert words.startswith("【城管执法】")
 
 
+def test_the_ladders_texts_link_the_squad_page_or_the_desk() -> None:
+    reminder = TEXTS.ladder(Step.REMINDER, case="LS-7", matter="占道", squad="LD-01", clue_id=7)
+    assert "提醒函" in reminder and reminder.endswith("/console/squad?clue=7")
+    order = TEXTS.ladder(
+        Step.SUPERVISION_ORDER, case="LS-7", matter="占道", squad="LD-01", clue_id=7
+    )
+    assert "督办单" in order and "LD-01" in order and order.endswith("/console/dispatch?clue=7")
+    assert "督办升级" in TEXTS.ladder(
+        Step.ESCALATED, case="LS-7", matter="占道", squad="LD-01", clue_id=7
+    )
+
+
 def test_opt_out_words() -> None:
     assert is_opt_out("TD") and is_opt_out(" td ") and is_opt_out("退订")
     assert not is_opt_out("谢谢")

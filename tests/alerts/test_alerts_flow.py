@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from command_center.accounts import service as accounts
 from command_center.auth.model import Role
@@ -51,7 +52,7 @@ def dingtalk() -> Iterator[ChatApi]:
 
 @pytest.fixture(scope="module")
 def wecom() -> Iterator[ChatApi]:
-    users = {f"ww-{code}-b" for code in SQUADS}
+    users = {f"ww-{code}-b" for code in SQUADS} | {"ww-lead"}
     api = ChatApi("wecom", key="ww-corp", secret="ww-secret", agent_id=1000002, users=users)
     yield api
     api.stop()
@@ -76,6 +77,7 @@ def alert_settings(gateway: CmppGateway, dingtalk: ChatApi, wecom: ChatApi) -> S
         alert_escalate_after_seconds=ESCALATE_AFTER,
         reporter_sms_per_day=3,
         public_base_url=BASE,
+        scheduler_poll_seconds=0.5,
     )
 
 
@@ -118,6 +120,17 @@ async def members(database: Database, alert_settings: Settings) -> AsyncIterator
                     phone=phone_of(i, "abc".index(member)) if member != "d" else None,
                     channels=channels,
                 )
+        await accounts.create_user(
+            session=session,
+            login="alert-lead",
+            role=Role.SUPERVISOR,
+            password=strong_password(),
+            policy=policy,
+            jurisdiction="331102",
+            channels=accounts.ChannelIdentities(
+                dingtalk_userid="ding-lead", wecom_userid="ww-lead"
+            ),
+        )
     yield
 
 
@@ -361,3 +374,39 @@ async def test_the_record_is_scoped_like_the_clue(
     assert (await client.get(path, headers=auth(mine))).status_code == 200
     assert (await client.get(path, headers=auth(other))).status_code in (403, 404)
     assert (await client.get(path)).status_code == 401
+
+
+async def test_the_supervision_ladder_reminds_the_squad_and_alerts_the_leaders(
+    server: LiveServer,
+    client: httpx.AsyncClient,
+    database: Database,
+    dingtalk: ChatApi,
+    wecom: ChatApi,
+) -> None:
+    tip = await new_tip(client)
+    clue = await clue_of(client, server, tip["service_request_id"])
+    squad = clue["squad_code"]
+    await act(client, server.token(Role.SQUAD, squad=squad), clue["id"], "accept")
+    async with database.transaction() as session:  # the ladder's rungs fall due now
+        await session.execute(
+            text(
+                "UPDATE timers SET due_at = now() WHERE clue_id = :id AND fired_at IS NULL "
+                "AND kind IN ('reminder', 'supervision', 'escalation')"
+            ),
+            {"id": clue["id"]},
+        )
+    desk = f"{BASE}/console/dispatch?clue={clue['id']}"
+    await wait(lambda: len([t for t in dingtalk.texts_to("ding-lead") if t.endswith(desk)]) == 2, 6)
+    await wait(lambda: [t for t in wecom.texts_to("ww-lead") if t.endswith(desk)], 3)
+    await wait(lambda: [t for t in dingtalk.texts_to(f"ding-{squad}-b") if "提醒函" in t], 3)
+    order, escalation = [t for t in dingtalk.texts_to("ding-lead") if t.endswith(desk)]
+    assert "督办单" in order and "督办升级" in escalation and squad in order
+    [reminder] = [t for t in dingtalk.texts_to(f"ding-{squad}-b") if "提醒函" in t]
+    assert reminder.endswith(f"/console/squad?clue={clue['id']}")
+    record = await settled(client, server, clue["id"], "ww-lead")
+    leaders = sorted((n["step"], n["channel"]) for n in record if n["audience"] == "leader")
+    assert leaders == [
+        ("escalated", "dingtalk"),
+        ("escalated", "wecom"),
+        ("supervision_order", "dingtalk"),
+    ]

@@ -42,7 +42,7 @@ CREATE TABLE alert_attempts (
     clue_id           bigint NOT NULL REFERENCES clues (id) ON DELETE CASCADE,
     event_id          bigint NOT NULL,
     step              text NOT NULL,
-    audience          text NOT NULL CHECK (audience IN ('member', 'reporter')),
+    audience          text NOT NULL CHECK (audience IN ('member', 'leader', 'reporter')),
     user_id           bigint REFERENCES users (id) ON DELETE SET NULL,
     squad_code        text,
     channel           text NOT NULL CHECK (channel IN ('sms', 'dingtalk', 'wecom')),
