@@ -223,3 +223,14 @@ def is_opt_out(words: str) -> bool:
 
 def over_cap(sent_today: int, cap: int) -> bool:
     return sent_today >= cap
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPolicy:
+    texts: Texts
+    zone: ZoneInfo
+    key: str  # keys the HMAC of reporters' numbers
+    escalate_after: timedelta
+    max_tries: int
+    reporter_per_day: int
+    reporter_quiet: QuietHours | None = None

@@ -8,8 +8,14 @@ from datetime import datetime, timedelta
 
 from command_center.alerts import cmpp, service
 from command_center.alerts.chat import DingTalkChannel, WeComChannel
-from command_center.alerts.model import Channel, ChannelName, QuietHours, Texts, is_opt_out
-from command_center.alerts.service import AlertPolicy
+from command_center.alerts.model import (
+    AlertPolicy,
+    Channel,
+    ChannelName,
+    QuietHours,
+    Texts,
+    is_opt_out,
+)
 from command_center.alerts.sms import CmppChannel
 from command_center.db.session import Database
 from command_center.periodic import Periodic
