@@ -232,6 +232,13 @@ def _parser() -> argparse.ArgumentParser:
         help="event loop (default auto: uvloop where it is installed)",
     )
     serve.set_defaults(run=_serve)
+
+    alert = commands.add_parser("alert", help="alert channels (SMS, DingTalk, WeCom)")
+    alert_test = alert.add_subparsers(dest="alert_command", required=True).add_parser(
+        "test", help="send a test message to an account on each channel it can be reached on"
+    )
+    alert_test.add_argument("login")
+    alert_test.set_defaults(run=_alert_test)
     return parser
 
 
@@ -826,3 +833,29 @@ def _serve_on_own_socket(config: Any) -> None:
     server.run(sockets=[sock])
     if not server.started:
         raise SystemExit(3)
+
+
+def _alert_test(args: argparse.Namespace) -> None:
+    """One line per channel: sent (with the provider's id) or why not; exit 1 if any
+    channel failed or none could be tried."""
+    from command_center.alerts.worker import send_test
+
+    settings = _settings()
+
+    async def work() -> list[tuple[str, str, bool]]:
+        database = Database.from_settings(settings)
+        try:
+            return await send_test(database=database, settings=settings, login=args.login)
+        finally:
+            await database.dispose()
+
+    try:
+        outcomes = asyncio.run(work())
+    except (OSError, OperationalError) as exc:
+        raise CommandFailed(f"cannot reach the database: {type(exc).__name__}") from None
+    for channel, outcome, _ in outcomes:
+        print(f"{channel}: {outcome}")
+    if not outcomes or not all(ok for *_, ok in outcomes):
+        raise CommandFailed(
+            "no channel reached the account" if not outcomes else "a channel failed"
+        )

@@ -101,6 +101,16 @@ async def leaders(session: AsyncSession, jurisdiction_path: tuple[str, ...]) -> 
     return [Member(*row) for row in rows]
 
 
+async def member_by_login(session: AsyncSession, login: str) -> Member | None:
+    row = (
+        await session.execute(
+            text(f"SELECT {MEMBER_COLUMNS} FROM users WHERE login = :login AND active"),
+            {"login": login},
+        )
+    ).one_or_none()
+    return Member(*row) if row else None
+
+
 async def member(session: AsyncSession, user_id: int) -> Member | None:
     row = (
         await session.execute(

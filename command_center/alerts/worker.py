@@ -4,20 +4,24 @@ sends, in every server process (attempts are shared out by their row locks)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from command_center.alerts import cmpp, service
+from command_center.alerts import cmpp, repository, service
 from command_center.alerts.chat import DingTalkChannel, WeComChannel
+from command_center.alerts.lookups import identities_of
 from command_center.alerts.model import (
     AlertPolicy,
     Channel,
     ChannelName,
     QuietHours,
+    SendFailed,
     Texts,
+    channel_ladder,
     is_opt_out,
 )
 from command_center.alerts.sms import CmppChannel
 from command_center.db.session import Database
+from command_center.errors import NotFound
 from command_center.periodic import Periodic
 from command_center.settings import Settings
 
@@ -102,3 +106,33 @@ class AlertWorker(Periodic):
     async def _on_reply(self, phone: str, words: str) -> None:
         if is_opt_out(words):
             await service.record_opt_out(self._database, policy=self._policy, phone=phone)
+
+
+async def send_test(
+    *, database: Database, settings: Settings, login: str
+) -> list[tuple[str, str, bool]]:
+    """A test message to the account `login` on every configured channel it has an
+    address for: (channel, what happened, whether it was sent). NotFound for an unknown
+    or disabled account. Nothing is recorded (no clue is concerned)."""
+    channels = channels_of(settings, lambda: datetime.now(UTC))
+    outcomes: list[tuple[str, str, bool]] = []
+    try:
+        async with database.sessions() as session:
+            person = await repository.member_by_login(session, login.strip().lower())
+        if person is None:
+            raise NotFound(f"no active account {login}")
+        text = f"{settings.sms_signature}测试消息：指挥中心的提醒可以送达您。"
+        who = identities_of(person)
+        for name in channel_ladder(who, channels):
+            address = who.address(name)
+            assert address is not None
+            try:
+                provider_id = await channels[name].send(address, text)
+            except SendFailed as exc:
+                outcomes.append((name.value, f"failed: {exc}", False))
+            else:
+                outcomes.append((name.value, f"sent ({provider_id})", True))
+    finally:
+        for channel in channels.values():
+            await channel.close()
+    return outcomes

@@ -83,3 +83,64 @@ async def test_the_users_api_sets_and_changes_them(admin: httpx.AsyncClient) -> 
     assert bad.status_code == 400 and "HH:MM-HH:MM" in bad.json()["detail"]
     cleared = await admin.patch(f"/api/v1/users/{login}", json={"quiet_hours": ""})
     assert cleared.json()["quiet_hours"] is None
+
+
+def test_alert_test_reaches_an_account_on_each_of_its_channels(
+    database: Database, settings: Settings
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.alerts.chat_apis import ChatApi
+    from tests.alerts.cmpp_gateway import CmppGateway
+    from tests.integration.test_cli import ROOT
+
+    login = new_login("squad")
+    created = run_with_stdin(
+        settings, "Dui-Yuan-Mima-2026\n", "user", "create", login, "--role", "squad",
+        "--squad", "LD-02", "--phone", "13800138099", "--dingtalk-userid", "ding-test",
+        "--wecom-userid", "nobody-at-wecom", "--password-stdin",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    gateway = CmppGateway(sp_id="901234", secret="gw-secret").start()
+    dingtalk = ChatApi("dingtalk", key="k", secret="s", agent_id=7, users=set())
+    wecom = ChatApi("wecom", key="c", secret="s", agent_id=8, users=set())
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "SECRET_KEY": settings.signing_key(),
+        "SMS_CMPP_HOST": "127.0.0.1",
+        "SMS_CMPP_PORT": str(gateway.port),
+        "SMS_CMPP_SP_ID": "901234",
+        "SMS_CMPP_SECRET": "gw-secret",
+        "SMS_CMPP_SRC_ID": "106571234",
+        "DINGTALK_API_BASE": dingtalk.base,
+        "DINGTALK_APP_KEY": "k",
+        "DINGTALK_APP_SECRET": "s",
+        "DINGTALK_AGENT_ID": "7",
+        "WECOM_API_BASE": wecom.base,
+        "WECOM_CORP_ID": "c",
+        "WECOM_CORP_SECRET": "s",
+        "WECOM_AGENT_ID": "8",
+    }
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "command_center", "alert", "test", login],
+            capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        gateway.stop()
+        dingtalk.stop()
+        wecom.stop()
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("dingtalk: sent") and lines[1].startswith("wecom: failed")
+    assert lines[2].startswith("sms: sent")
+    assert result.returncode == 1 and "a channel failed" in result.stderr
+    assert gateway.texts_to("13800138099") == ["【城管执法】测试消息：指挥中心的提醒可以送达您。"]
+    assert "13800138099" not in result.stdout + result.stderr
+    unknown = subprocess.run(
+        [sys.executable, "-m", "command_center", "alert", "test", "no-such-login"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, check=False,
+    )  # fmt: skip
+    assert unknown.returncode == 1 and "no active account no-such-login" in unknown.stderr
