@@ -97,3 +97,31 @@ def test_a_reporters_key_matches_the_number_and_shows_none_of_it() -> None:
     key = recipient_key("k" * 32, "138 0013 8000")
     assert key == recipient_key("k" * 32, "+86 13800138000")
     assert "8000" not in key and key != recipient_key("j" * 32, "13800138000")
+
+
+def test_the_work_apps_credentials_never_reach_a_log_line() -> None:
+    from command_center.logs import scrub
+
+    line = (
+        "HTTP Request: GET https://oapi.dingtalk.com/gettoken?appkey=dingkey&appsecret=S3CR3T "
+        "POST https://qyapi.weixin.qq.com/cgi-bin/message/send?access_token=T0K3N "
+        "GET https://qyapi.weixin.qq.com/cgi-bin/gettoken?corpid=ww1&corpsecret=C0RP"
+    )
+    cleaned = scrub(line)
+    assert not {"S3CR3T", "T0K3N", "C0RP"} & set(cleaned.replace("=", " ").split())
+    assert "appkey=dingkey" in cleaned and "corpid=ww1" in cleaned
+
+
+def test_a_url_object_in_a_log_record_is_scrubbed_too() -> None:
+    import logging
+
+    import httpx
+
+    from command_center.logs import redact
+
+    url = httpx.URL("https://oapi.dingtalk.com/gettoken?appkey=k&appsecret=S3CR3T")
+    record = logging.LogRecord(
+        "httpx", logging.INFO, __file__, 1, "HTTP Request: %s %s", ("GET", url), None
+    )
+    redact(record)
+    assert "S3CR3T" not in record.getMessage() and "appkey=k" in record.getMessage()

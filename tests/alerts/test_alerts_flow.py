@@ -5,6 +5,7 @@ channel; a reporter is texted at registration, handling and closure, never more 
 the daily cap, never after 退订; quiet hours hold; every attempt is on the clue."""
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -312,8 +313,12 @@ async def test_quiet_hours_hold_a_members_alert(
 
 
 async def test_the_reporter_is_told_at_registration_handling_and_closure(
-    server: LiveServer, client: httpx.AsyncClient, gateway: CmppGateway
+    server: LiveServer,
+    client: httpx.AsyncClient,
+    gateway: CmppGateway,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     phone = "13711112222"
     tip = await new_tip(client, phone=phone, first_name="王", last_name="小明")
     code = tip["progress_code"]
@@ -335,6 +340,9 @@ async def test_the_reporter_is_told_at_registration_handling_and_closure(
     told = [n for n in record if n["audience"] == "reporter"]
     assert [n["step"] for n in told] == ["registered", "handled", "closed"]
     assert {n["recipient"] for n in told} == {"137****2222"}
+    logged = caplog.text
+    assert caplog.records and phone not in logged and "小明" not in logged
+    assert "gw-secret" not in logged and "ding-secret" not in logged and "token-" not in logged
 
 
 async def test_the_daily_cap_holds_and_an_opt_out_is_honoured_at_once(
