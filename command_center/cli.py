@@ -196,6 +196,17 @@ def _parser() -> argparse.ArgumentParser:
     user_create.add_argument("--jurisdiction", help="the jurisdiction of the account's scope")
     user_create.add_argument("--name", default="", help="full name")
     user_create.add_argument("--officer-number", help="执法证号 (unique)")
+    user_create.add_argument("--phone", help="mobile number, for SMS alerts")
+    user_create.add_argument("--wecom-userid", help="WeCom (企业微信) userid, for alerts")
+    user_create.add_argument("--dingtalk-userid", help="DingTalk (浙政钉) userid, for alerts")
+    user_create.add_argument(
+        "--preferred-channel",
+        choices=["sms", "dingtalk", "wecom"],
+        help="where alerts go first (default: DingTalk, WeCom, then SMS)",
+    )
+    user_create.add_argument(
+        "--quiet-hours", help="HH:MM-HH:MM, local time: alerts wait until the end"
+    )
     user_create.add_argument(
         "--password-stdin", action="store_true", required=True, help="read the password from stdin"
     )
@@ -222,6 +233,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
 
+<<<<<<< HEAD
     rtmp = commands.add_parser(
         "rtmp-config", help="print the nginx configuration that takes RTMP pushes from devices"
     )
@@ -229,6 +241,14 @@ def _parser() -> argparse.ArgumentParser:
     rtmp.add_argument("--prefix", type=Path, required=True, help="nginx's directory (pid, logs/)")
     rtmp.add_argument("--service-url", help="this service as nginx reaches it (RTMP_SERVICE_URL)")
     rtmp.set_defaults(run=_rtmp_config)
+=======
+    alert = commands.add_parser("alert", help="alert channels (SMS, DingTalk, WeCom)")
+    alert_test = alert.add_subparsers(dest="alert_command", required=True).add_parser(
+        "test", help="send a test message to an account on each channel it can be reached on"
+    )
+    alert_test.add_argument("login")
+    alert_test.set_defaults(run=_alert_test)
+>>>>>>> notify
     return parser
 
 
@@ -691,6 +711,13 @@ def _user_create(args: argparse.Namespace) -> None:
             squad=args.squad,
             jurisdiction=args.jurisdiction,
             officer_number=args.officer_number,
+            phone=args.phone,
+            channels=service.ChannelIdentities(
+                wecom_userid=args.wecom_userid,
+                dingtalk_userid=args.dingtalk_userid,
+                preferred_channel=args.preferred_channel,
+                quiet_hours=args.quiet_hours,
+            ),
         )
         lines = [
             f"account {args.login.lower()} ({args.role}) created; the password must be "
@@ -818,6 +845,7 @@ def _serve_on_own_socket(config: Any) -> None:
         raise SystemExit(3)
 
 
+<<<<<<< HEAD
 def _rtmp_config(args: argparse.Namespace) -> None:
     """Print the configuration; make PREFIX/logs, which nginx does not make itself."""
     from urllib.parse import urlsplit
@@ -844,3 +872,29 @@ def _rtmp_config(args: argparse.Namespace) -> None:
         )
     (args.prefix / "logs").mkdir(parents=True, exist_ok=True)
     print(render(config), end="")
+=======
+def _alert_test(args: argparse.Namespace) -> None:
+    """One line per channel: sent (with the provider's id) or why not; exit 1 if any
+    channel failed or none could be tried."""
+    from command_center.alerts.worker import send_test
+
+    settings = _settings()
+
+    async def work() -> list[tuple[str, str, bool]]:
+        database = Database.from_settings(settings)
+        try:
+            return await send_test(database=database, settings=settings, login=args.login)
+        finally:
+            await database.dispose()
+
+    try:
+        outcomes = asyncio.run(work())
+    except (OSError, OperationalError) as exc:
+        raise CommandFailed(f"cannot reach the database: {type(exc).__name__}") from None
+    for channel, outcome, _ in outcomes:
+        print(f"{channel}: {outcome}")
+    if not outcomes or not all(ok for *_, ok in outcomes):
+        raise CommandFailed(
+            "no channel reached the account" if not outcomes else "a channel failed"
+        )
+>>>>>>> notify

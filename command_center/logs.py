@@ -16,7 +16,8 @@ import re
 from typing import Any
 
 SECRET_IN_URL = re.compile(
-    r"((?:\?|&)(?:token|api_key|phone|email|first_name|last_name|name)=)[^&\s\"']+"
+    r"((?:\?|&)(?:token|api_key|phone|email|first_name|last_name|name"
+    r"|access_token|appsecret|corpsecret)=)[^&\s\"']+"  # the last three: alerts/chat.py
 )
 # A JWT anywhere (a path, a misspelt query name such as `tok%65n`, a header echoed in an
 # error): three base64url parts, the first of which encodes `{"` as every JWT header does.
@@ -36,7 +37,15 @@ def scrub(text: str) -> str:
 
 
 def _scrub_arg(value: Any) -> Any:
-    return scrub(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        return scrub(value)
+    if value is None or isinstance(value, int | float):
+        return value
+    # An object printed by %s (httpx logs its URL objects): scrubbed as printed, and
+    # left as it is when that hides nothing.
+    printed = str(value)
+    cleaned = scrub(printed)
+    return value if cleaned == printed else cleaned
 
 
 def redact(record: logging.LogRecord) -> None:

@@ -22,6 +22,8 @@ from command_center.accounts import sso
 from command_center.accounts.revocations import Revocations, revocation_channel
 from command_center.accounts.router import router as accounts_router
 from command_center.accounts.sso_router import router as sso_router
+from command_center.alerts.router import router as alerts_router
+from command_center.alerts.worker import AlertWorker
 from command_center.apidocs import install as install_api_docs
 from command_center.bodylimit import BodyLimit
 from command_center.clues.router import router as clues_router
@@ -231,6 +233,8 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             database=database, clock=clock, poll_seconds=settings.outbox_poll_seconds
         )
         await webhooks.start()
+        alerts = AlertWorker(database=database, settings=settings, clock=clock)
+        await alerts.start()
         reports = ReportScheduler(
             database=database,
             clock=clock,
@@ -252,6 +256,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             await sampler.stop()
             instruments.process_stopped()
             await reports.stop()
+            await alerts.stop()
             await webhooks.stop()
             await scheduler.stop()
             await video.close()  # every peer connection closed, recordings finished
@@ -315,6 +320,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         hotspots_router,
         moderation_router,
         demo_router,
+        alerts_router,
     ):
         app.include_router(router)
     install_consoles(app)

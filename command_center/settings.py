@@ -511,6 +511,98 @@ class Settings(BaseSettings):
         description="Open websockets one token may hold per process; past it a socket is "
         "closed with code 4429.",
     )
+    # --- alerts: SMS over CMPP, DingTalk, WeCom (docs/notifications.md) -----------------
+    sms_cmpp_host: str | None = Field(
+        default=None,
+        description="Host of the CMPP 2.0 SMS gateway (ISMG); SMS is off while this, "
+        "SMS_CMPP_SP_ID, SMS_CMPP_SECRET or SMS_CMPP_SRC_ID is unset.",
+    )
+    sms_cmpp_port: int = Field(
+        default=7890, ge=1, le=65535, description="Port of the CMPP gateway (long connection)."
+    )
+    sms_cmpp_sp_id: str | None = Field(
+        default=None,
+        max_length=6,
+        description="The SP's enterprise code (Source_Addr, 6 characters) at the gateway.",
+    )
+    sms_cmpp_secret: SecretStr | None = Field(
+        default=None, description="The shared secret the gateway gave the SP (for CMPP_CONNECT)."
+    )
+    sms_cmpp_src_id: str | None = Field(
+        default=None,
+        max_length=21,
+        description="The number texts come from (Src_Id: the SP's access code, e.g. 106…).",
+    )
+    sms_cmpp_service_id: str = Field(
+        default="", max_length=10, description="Service_Id of the SP's business at the gateway."
+    )
+    sms_signature: str = Field(
+        default="【城管执法】",
+        max_length=20,
+        description="The 【signature】 every text begins with, as registered for the SP.",
+    )
+    dingtalk_api_base: str = Field(
+        default="https://oapi.dingtalk.com",
+        description="DingTalk's server API (or a 浙政钉 / private deployment's gateway).",
+    )
+    dingtalk_app_key: str | None = Field(
+        default=None,
+        description="AppKey of the internal DingTalk app; DingTalk is off while this, "
+        "DINGTALK_APP_SECRET or DINGTALK_AGENT_ID is unset.",
+    )
+    dingtalk_app_secret: SecretStr | None = Field(
+        default=None, description="AppSecret of the DingTalk app."
+    )
+    dingtalk_agent_id: int | None = Field(
+        default=None, description="AgentId of the DingTalk app that sends work notifications."
+    )
+    wecom_api_base: str = Field(
+        default="https://qyapi.weixin.qq.com",
+        description="WeCom's server API (or a private deployment's gateway).",
+    )
+    wecom_corp_id: str | None = Field(
+        default=None,
+        description="The WeCom corp id; WeCom is off while this, WECOM_CORP_SECRET or "
+        "WECOM_AGENT_ID is unset.",
+    )
+    wecom_corp_secret: SecretStr | None = Field(
+        default=None, description="The Secret of the WeCom application that sends."
+    )
+    wecom_agent_id: int | None = Field(
+        default=None, description="AgentId of the WeCom application that sends."
+    )
+    alert_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often alerts are planned from new events and due ones sent.",
+    )
+    alert_escalate_after_seconds: int = Field(
+        default=120,
+        ge=0,
+        le=86_400,
+        description="A dispatched clue not accepted after this long alerts the squad's "
+        "members again on their second channel; 0: never.",
+    )
+    alert_max_tries: int = Field(
+        default=5,
+        ge=1,
+        le=50,
+        description="Tries of one alert (with back-off) before it is recorded as failed and "
+        "raised as a warning.",
+    )
+    reporter_sms_per_day: int = Field(
+        default=3,
+        ge=0,
+        le=50,
+        description="Texts one reporter's number gets per local day at most (registered, "
+        "handled, closed); past it an alert is recorded as skipped.",
+    )
+    reporter_quiet_hours: str = Field(
+        default="",
+        description="Local hours (HH:MM-HH:MM, may span midnight) when reporters are not "
+        "texted; a text due then waits for the end. Empty: none.",
+    )
 
     @field_validator(
         "ice_host_addresses",
@@ -650,6 +742,14 @@ class Settings(BaseSettings):
         if self.oidc_issuer and not self.oidc_client_id:
             raise ValueError("OIDC_CLIENT_ID is required when OIDC_ISSUER is set")
         return self
+
+    @field_validator("reporter_quiet_hours")
+    @classmethod
+    def _quiet_window(cls, value: str) -> str:
+        from command_center.alerts.model import QuietHours
+
+        QuietHours.parse(value)  # ValueError names what is wrong
+        return value.strip()
 
     @field_validator("secret_key")
     @classmethod

@@ -145,6 +145,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "warn_unaccepted": ("超时未接收", "Not accepted"),
     "warn_returned_twice": ("多次退回", "Returned twice"),
     "warn_reopened": ("重新办理", "Reopened"),
+    "warn_alert_failed": ("提醒发送失败", "Alert not delivered"),
     "warn_squad_without_position": ("队伍无定位", "Squad without position"),
     "no_warnings": ("当前无预警", "No warnings"),
     # wall

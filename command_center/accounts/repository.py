@@ -4,7 +4,7 @@ the revocation watcher reads."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import text
@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 USER_COLUMNS = (
     "u.id, u.login, u.full_name, u.officer_number, u.phone, u.department, u.role, "
     "u.squad_code, u.jurisdiction_code, u.active, u.password_hash, "
-    "u.password_change_required, u.totp_secret"
+    "u.password_change_required, u.totp_secret, u.wecom_userid, u.dingtalk_userid, "
+    "u.preferred_channel, u.quiet_start, u.quiet_end"
 )
 
 
@@ -32,10 +33,21 @@ class UserRow:
     password_hash: str
     password_change_required: bool
     totp_secret: str | None
+    wecom_userid: str | None = None  # alert channel identities (alerts/)
+    dingtalk_userid: str | None = None
+    preferred_channel: str | None = None
+    quiet_start: time | None = None  # local time; the window may span midnight
+    quiet_end: time | None = None
+
+    @property
+    def quiet_hours(self) -> str | None:
+        if self.quiet_start is None or self.quiet_end is None:
+            return None
+        return f"{self.quiet_start:%H:%M}-{self.quiet_end:%H:%M}"
 
 
 def _user(row: Any) -> UserRow:
-    return UserRow(*row[:13])
+    return UserRow(*row[:18])
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +89,20 @@ async def insert_user(session: AsyncSession, **values: Any) -> int:
         text(
             "INSERT INTO users (login, full_name, officer_number, phone, department, role, "
             "squad_code, jurisdiction_code, password_hash, password_change_required, "
-            "totp_secret) VALUES (:login, :full_name, :officer_number, :phone, :department, "
+            "totp_secret, wecom_userid, dingtalk_userid, preferred_channel, quiet_start, "
+            "quiet_end) VALUES (:login, :full_name, :officer_number, :phone, :department, "
             ":role, :squad_code, :jurisdiction_code, :password_hash, "
-            ":password_change_required, :totp_secret) RETURNING id"
+            ":password_change_required, :totp_secret, :wecom_userid, :dingtalk_userid, "
+            ":preferred_channel, :quiet_start, :quiet_end) RETURNING id"
         ),
-        values,
+        {
+            "wecom_userid": None,
+            "dingtalk_userid": None,
+            "preferred_channel": None,
+            "quiet_start": None,
+            "quiet_end": None,
+            **values,
+        },
     )
     return int(row.scalar_one())
 

@@ -25,6 +25,7 @@ from command_center.accounts.schemas import (
     TokenOut,
     UserOut,
 )
+from command_center.accounts.service import ChannelIdentities
 from command_center.accounts.signin import (
     clear_cookies,
     client_of,
@@ -184,6 +185,12 @@ async def create_user(body: AccountIn, request: Request, by: CurrentPrincipal) -
             officer_number=body.officer_number,
             phone=body.phone,
             department=body.department,
+            channels=ChannelIdentities(
+                wecom_userid=body.wecom_userid,
+                dingtalk_userid=body.dingtalk_userid,
+                preferred_channel=body.preferred_channel,
+                quiet_hours=body.quiet_hours,
+            ),
         )
     return AccountCreated(**AccountOut.of(made.user).model_dump(), password=made.password)
 

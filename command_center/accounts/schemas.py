@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from command_center.accounts.repository import TokenRow, UserRow
 from command_center.privacy import mask_phone
+
+AlertChannel = Literal["sms", "dingtalk", "wecom"]
 
 
 class LoginIn(BaseModel):
@@ -99,6 +102,17 @@ class AccountIn(BaseModel):
     officer_number: str | None = Field(default=None, max_length=40)
     phone: str | None = Field(default=None, max_length=30)
     department: str = Field(default="", max_length=100)
+    wecom_userid: str | None = Field(default=None, min_length=1, max_length=64)
+    dingtalk_userid: str | None = Field(default=None, min_length=1, max_length=64)
+    preferred_channel: AlertChannel | None = Field(
+        default=None, description="Where alerts go first; unset: DingTalk, WeCom, then SMS."
+    )
+    quiet_hours: str | None = Field(
+        default=None,
+        max_length=11,
+        description="HH:MM-HH:MM, local time (may span midnight): alerts wait until its end; "
+        "empty clears.",
+    )
 
 
 class AccountPatch(BaseModel):
@@ -112,6 +126,15 @@ class AccountPatch(BaseModel):
     squad: str | None = Field(default=None, max_length=40)
     jurisdiction: str | None = Field(default=None, max_length=40)
     active: bool | None = None
+    wecom_userid: str | None = Field(default=None, min_length=1, max_length=64)
+    dingtalk_userid: str | None = Field(default=None, min_length=1, max_length=64)
+    preferred_channel: AlertChannel | None = None
+    quiet_hours: str | None = Field(
+        default=None,
+        max_length=11,
+        description="HH:MM-HH:MM, local time (may span midnight): alerts wait until its end; "
+        "empty clears.",
+    )
 
     def changes(self) -> dict[str, object]:
         renamed = {"name": "full_name"}
@@ -131,6 +154,10 @@ class AccountOut(BaseModel):
     active: bool
     password_change_required: bool
     second_factor: bool
+    wecom_userid: str | None = None
+    dingtalk_userid: str | None = None
+    preferred_channel: str | None = None
+    quiet_hours: str | None = None
 
     @classmethod
     def of(cls, user: UserRow) -> AccountOut:
@@ -147,6 +174,10 @@ class AccountOut(BaseModel):
             active=user.active,
             password_change_required=user.password_change_required,
             second_factor=user.totp_secret is not None,
+            wecom_userid=user.wecom_userid,
+            dingtalk_userid=user.dingtalk_userid,
+            preferred_channel=user.preferred_channel,
+            quiet_hours=user.quiet_hours,
         )
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from command_center.accounts import model, repository
 from command_center.accounts.model import ADMIN_ROLES, LockRule, PasswordPolicy, RuleBroken
 from command_center.accounts.repository import TokenRow, UserRow
+from command_center.alerts.model import QuietHours
 from command_center.auth import tokens
 from command_center.auth.model import Principal, Role
 from command_center.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -123,6 +124,38 @@ def _actor(by: Principal | None) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelIdentities:
+    """Where an account is alerted (alerts/): DingTalk and WeCom userids, and which
+    channel first (sms, dingtalk, wecom; None: the first it can be reached on)."""
+
+    wecom_userid: str | None = None
+    dingtalk_userid: str | None = None
+    preferred_channel: str | None = None
+
+    quiet_hours: str | None = None  # HH:MM-HH:MM, local time
+
+    def columns(self) -> dict[str, object]:
+        """The users columns; InvalidInput for quiet hours that are not HH:MM-HH:MM."""
+        return {
+            "wecom_userid": self.wecom_userid or None,
+            "dingtalk_userid": self.dingtalk_userid or None,
+            "preferred_channel": self.preferred_channel or None,
+            **quiet_columns(self.quiet_hours),
+        }
+
+
+def quiet_columns(value: str | None) -> dict[str, object]:
+    """`quiet_start` and `quiet_end` of `HH:MM-HH:MM` (None or empty: no quiet hours)."""
+    try:
+        window = QuietHours.parse(value or "")
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    if window is None:
+        return {"quiet_start": None, "quiet_end": None}
+    return {"quiet_start": window.start, "quiet_end": window.end}
+
+
+@dataclass(frozen=True, slots=True)
 class Created:
     user_id: int
     otpauth_uri: str | None
@@ -145,6 +178,7 @@ async def create_user(
     by: Principal | None = None,
     client: Client = CLI,
     must_change_password: bool = True,
+    channels: ChannelIdentities | None = None,
 ) -> Created:
     """A new account that must change its password at first sign-in. InvalidInput for a
     bad login, scope or password; Conflict when the login or officer number is taken.
@@ -172,6 +206,7 @@ async def create_user(
                 password_hash=_hasher().hash(password),
                 password_change_required=must_change_password,
                 totp_secret=secret,
+                **(channels or ChannelIdentities()).columns(),
             )
     except IntegrityError as exc:
         raise integrity_error(exc) from None

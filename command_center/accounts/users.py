@@ -28,7 +28,16 @@ from command_center.errors import Forbidden, InvalidInput, NotFound
 EDITS_PEOPLE = frozenset({Role.ADMIN})
 EDITS_ROLES = frozenset({Role.SECURITY_ADMIN})
 SEES_ACCOUNTS = EDITS_PEOPLE | EDITS_ROLES
-DETAILS = ("full_name", "officer_number", "phone", "department")
+DETAILS = (
+    "full_name",
+    "officer_number",
+    "phone",
+    "department",
+    "wecom_userid",
+    "dingtalk_userid",
+    "preferred_channel",
+    "quiet_hours",
+)
 
 
 def _check_may_see(by: Principal) -> None:
@@ -61,6 +70,7 @@ async def create(
     officer_number: str | None,
     phone: str | None,
     department: str,
+    channels: service.ChannelIdentities | None = None,
 ) -> NewAccount:
     """An account with a generated password (returned once, to be changed at the first
     sign-in). Only `admin` creates, and only accounts of the working roles: the three
@@ -84,6 +94,7 @@ async def create(
         department=department,
         by=by,
         client=client,
+        channels=channels,
     )
     user = await repository.user_by_id(session, created.user_id)
     assert user is not None
@@ -117,6 +128,8 @@ async def change(
     except ValueError:
         raise InvalidInput(f"unknown role {changes.get('role')}") from None
     columns: dict[str, Any] = {key: changes[key] for key in DETAILS if key in changes}
+    if "quiet_hours" in columns:
+        columns |= service.quiet_columns(columns.pop("quiet_hours"))
     if scope_keys:
         columns |= {"role": role.value, "squad_code": squad, "jurisdiction_code": jurisdiction}
     if "active" in changes:

@@ -23,7 +23,11 @@ CROSS JOIN LATERAL (VALUES
                    AND c.dispatched_at + make_interval(mins => m.accept_minutes) < :now),
     ('returned_twice', c.return_count >= 2
                        AND c.state NOT IN ('closed', 'cancelled', 'duplicate')),
-    ('reopened', c.reopen_count >= 1 AND c.state NOT IN ('closed', 'cancelled', 'duplicate'))
+    ('reopened', c.reopen_count >= 1 AND c.state NOT IN ('closed', 'cancelled', 'duplicate')),
+    ('alert_failed', c.state NOT IN ('closed', 'cancelled', 'duplicate')
+                     AND EXISTS (SELECT 1 FROM alert_attempts a WHERE a.clue_id = c.id
+                                 AND a.status = 'failed'
+                                 AND a.created_at >= COALESCE(c.dispatched_at, c.created_at)))
 ) AS w(kind, applies)
 WHERE w.applies
   AND (CAST(:jurisdiction AS text) IS NULL

@@ -231,6 +231,8 @@ MATRIX = (
     *(Row("POST", path, everyone(401),
           {"data": {"call": "publish", "app": "live", "name": "CAM-LD-01", "clientid": "1"}})
       for path in ("/rtmp/on_publish", "/rtmp/on_publish_done")),
+    # --- alerts (issue 18): the record is read as the clue is -------------------------
+    Row("GET", A + "/notifications", only(200, *SEES_A)),
 )  # fmt: skip
 
 
