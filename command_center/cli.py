@@ -233,7 +233,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
 
-<<<<<<< HEAD
     rtmp = commands.add_parser(
         "rtmp-config", help="print the nginx configuration that takes RTMP pushes from devices"
     )
@@ -241,14 +240,12 @@ def _parser() -> argparse.ArgumentParser:
     rtmp.add_argument("--prefix", type=Path, required=True, help="nginx's directory (pid, logs/)")
     rtmp.add_argument("--service-url", help="this service as nginx reaches it (RTMP_SERVICE_URL)")
     rtmp.set_defaults(run=_rtmp_config)
-=======
     alert = commands.add_parser("alert", help="alert channels (SMS, DingTalk, WeCom)")
     alert_test = alert.add_subparsers(dest="alert_command", required=True).add_parser(
         "test", help="send a test message to an account on each channel it can be reached on"
     )
     alert_test.add_argument("login")
     alert_test.set_defaults(run=_alert_test)
->>>>>>> notify
     return parser
 
 
@@ -845,7 +842,6 @@ def _serve_on_own_socket(config: Any) -> None:
         raise SystemExit(3)
 
 
-<<<<<<< HEAD
 def _rtmp_config(args: argparse.Namespace) -> None:
     """Print the configuration; make PREFIX/logs, which nginx does not make itself."""
     from urllib.parse import urlsplit
@@ -872,7 +868,8 @@ def _rtmp_config(args: argparse.Namespace) -> None:
         )
     (args.prefix / "logs").mkdir(parents=True, exist_ok=True)
     print(render(config), end="")
-=======
+
+
 def _alert_test(args: argparse.Namespace) -> None:
     """One line per channel: sent (with the provider's id) or why not; exit 1 if any
     channel failed or none could be tried."""
@@ -897,4 +894,3 @@ def _alert_test(args: argparse.Namespace) -> None:
         raise CommandFailed(
             "no channel reached the account" if not outcomes else "a channel failed"
         )
->>>>>>> notify
