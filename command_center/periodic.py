@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from command_center.db.session import UNAVAILABLE
+from command_center.db.session import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,11 @@ class Periodic:
         while True:
             try:
                 await self._work()
-            except UNAVAILABLE as exc:  # expected while the database restarts: no traceback
-                log.warning("%s round: database unavailable (%s)", self._name, type(exc).__name__)
-            except Exception:
-                log.exception("%s round failed; retrying", self._name)
+            except Exception as exc:
+                if not unavailable(exc):
+                    log.exception("%s round failed; retrying", self._name)
+                else:  # expected while the database restarts: no traceback
+                    log.warning(
+                        "%s round: database unavailable (%s)", self._name, type(exc).__name__
+                    )
             await asyncio.sleep(self._poll)

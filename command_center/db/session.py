@@ -39,6 +39,16 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 
 
+def unavailable(exc: BaseException) -> bool:
+    """Whether a background round failed only because the database went away: one of
+    UNAVAILABLE, any driver error SQLAlchemy saw as a disconnect (whatever its class: a
+    crash can surface mid-statement or in the rollback after it), or the session's
+    refusal to go on over a connection lost inside its transaction."""
+    if isinstance(exc, (*UNAVAILABLE, sa_exc.PendingRollbackError)):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+
+
 @dataclass(frozen=True)
 class Database:
     engine: AsyncEngine

@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.audit import chain
-from command_center.db.session import UNAVAILABLE, Database
+from command_center.db.session import Database, unavailable
 from command_center.realtime.events import Event
 from command_center.realtime.outbox import NOTIFY_CHANNEL
 
@@ -196,10 +196,11 @@ class Relay:
         while True:
             try:
                 await self.drain()
-            except UNAVAILABLE as exc:  # expected while the database restarts: no traceback
-                log.warning("relay round: database unavailable (%s)", type(exc).__name__)
-            except Exception:
-                log.exception("relay round failed; retrying")
+            except Exception as exc:
+                if not unavailable(exc):
+                    log.exception("relay round failed; retrying")
+                else:  # expected while the database restarts: no traceback
+                    log.warning("relay round: database unavailable (%s)", type(exc).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
             self._wake.clear()
