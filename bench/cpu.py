@@ -40,7 +40,7 @@ def snapshot(server_pgid: int | None) -> Snapshot:
             postgres += seconds
         elif command.startswith("redis-server"):
             redis += seconds
-    busy, total = _machine_ticks()
+    busy, total = machine_ticks()
     times = os.times()
     return Snapshot(server, postgres, redis, times.user + times.system, busy, total)
 
@@ -63,6 +63,26 @@ def usage(before: Snapshot, after: Snapshot, wall_seconds: float) -> dict[str, f
         "machine": machine,
         "cores": float(os.cpu_count() or 1),
     }
+
+
+def seconds_of(pids: list[int]) -> float:
+    """CPU seconds (user + system) used so far by these processes (0 for one that is gone)."""
+    total = 0.0
+    for pid in pids:
+        stat = _read_stat(PROC / str(pid))
+        if stat is not None:
+            total += stat[2]
+    return total
+
+
+def group_pids(pgid: int) -> list[int]:
+    """The processes of process group `pgid`."""
+    found = []
+    for pid_dir in PROC.glob("[0-9]*"):
+        stat = _read_stat(pid_dir)
+        if stat is not None and stat[1] == pgid:
+            found.append(int(pid_dir.name))
+    return found
 
 
 def rss_mb(pgid: int) -> float | None:
@@ -94,7 +114,8 @@ def _read_stat(pid_dir: Path) -> tuple[str, int, float] | None:
     return command, int(fields[2]), (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-def _machine_ticks() -> tuple[int, int]:
+def machine_ticks() -> tuple[int, int]:
+    """The machine's busy and total CPU ticks so far ((0, 0) without /proc)."""
     try:
         first = (PROC / "stat").read_text().splitlines()[0].split()[1:]
     except OSError:

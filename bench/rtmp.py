@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 from aiortc import RTCPeerConnection
 
+from bench import cpu
 from bench.server import (
     DEFAULT_DATABASE_URL,
     HEALTH_WAIT_SECONDS,
@@ -54,7 +55,6 @@ DATABASE_URL = DEFAULT_DATABASE_URL.rsplit("/", 1)[0] + "/command_center_bench_r
 FPS = 25
 PASS_DELIVERY = 0.95
 ROOT = Path(__file__).resolve().parents[1]
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -104,36 +104,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if not args.steps or args.steps[0] < 1 or args.viewers < 1 or args.seconds <= 0:
         parser.error("steps, viewers and seconds must be positive")
     return args
-
-
-def cpu_seconds(pids: Sequence[int]) -> float:
-    """utime + stime of these processes so far (0 for one that is gone)."""
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / TICKS
-    return total
-
-
-def group_pids(pgid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def machine_ticks() -> tuple[int, int]:
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
 
 
 def make_clip(path: Path) -> None:
@@ -212,9 +182,9 @@ async def ffmpeg_reading_cost(url: str, seconds: float) -> float:
     """% of a core ffmpeg spends reading one stream from nginx without decoding it."""
     reader = ffmpeg("-i", url, "-c", "copy", "-f", "null", "-")
     await asyncio.sleep(2)  # connected and past its probing
-    before, started = cpu_seconds([reader.pid]), time.monotonic()
+    before, started = cpu.seconds_of([reader.pid]), time.monotonic()
     await asyncio.sleep(seconds)
-    used = cpu_seconds([reader.pid]) - before
+    used = cpu.seconds_of([reader.pid]) - before
     reader.terminate()
     reader.wait(5)
     return round(100 * used / (time.monotonic() - started), 2)
@@ -226,24 +196,24 @@ async def measure(
     await asyncio.sleep(args.warmup)
     counts = [count for s in streams for _, count in s.viewers]
     pushers = [s.pusher.pid for s in streams]
-    server_pids = group_pids(server.pgid or 0)
+    server_pids = cpu.group_pids(server.pgid or 0)
     start_counts = [c.frames for c in counts]
     before = (
-        cpu_seconds(server_pids),
-        cpu_seconds(group_pids(nginx.pid)),
-        cpu_seconds(pushers),
+        cpu.seconds_of(server_pids),
+        cpu.seconds_of(cpu.group_pids(nginx.pid)),
+        cpu.seconds_of(pushers),
         time.process_time(),
-        machine_ticks(),
+        cpu.machine_ticks(),
     )
     started = time.monotonic()
     await asyncio.sleep(args.seconds)
     wall = time.monotonic() - started
     after = (
-        cpu_seconds(server_pids),
-        cpu_seconds(group_pids(nginx.pid)),
-        cpu_seconds(pushers),
+        cpu.seconds_of(server_pids),
+        cpu.seconds_of(cpu.group_pids(nginx.pid)),
+        cpu.seconds_of(pushers),
         time.process_time(),
-        machine_ticks(),
+        cpu.machine_ticks(),
     )
     received = sum(c.frames - s for c, s in zip(counts, start_counts, strict=True))
     expected = FPS * wall * len(counts)

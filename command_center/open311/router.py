@@ -250,9 +250,7 @@ async def get_media(
             audience=await _audience(request, session, None),
         )
         item = await evidence_service.get(session=session, evidence_id=evidence_id)
-    if not found or found[0].public_photo_id != evidence_id or item is None:
-        raise NotFound("no such photo")
-    if item.public_key is None:
+    if not found or found[0].public_photo_id != evidence_id or item is None or not item.public_key:
         raise NotFound("no such photo")
     return Response(state.media.get(item.public_key), media_type=item.media_type)
 
