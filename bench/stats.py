@@ -30,6 +30,7 @@ from sqlalchemy import text
 
 from bench.report import percentile
 from bench.server import ensure_database, load_demo_city, require_loopback
+from command_center.auth.scope import Scope
 from command_center.db.session import Database
 from command_center.hotspots import service as hotspots
 from command_center.hotspots.model import Cells
@@ -41,7 +42,7 @@ from command_center.reports import service as reports
 from command_center.reports.model import ReportKind
 from command_center.settings import Settings
 from command_center.stats import service as stats
-from command_center.stats.model import Dimension, Scope
+from command_center.stats.model import Dimension
 from command_center.stats.periods import Period, day_of, month_of, week_of
 
 DATABASE_URL = (

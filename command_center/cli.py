@@ -563,9 +563,9 @@ def _webhook_remove(args: argparse.Namespace) -> None:
 
 
 def _report(args: argparse.Namespace) -> None:
+    from command_center.auth.scope import Scope
     from command_center.reports import service as reports
     from command_center.reports.model import ReportKind
-    from command_center.stats.model import Scope
     from command_center.stats.periods import parse_month, parse_week
 
     suffix = args.out.suffix.lower()

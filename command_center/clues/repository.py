@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from command_center.auth.scope import Scope, clue_filter
 from command_center.clues.model import ClueRecord, State, Submission
 from command_center.clues.search import SearchTerms, like_pattern
 from command_center.demo.model import simulated_request
@@ -241,30 +242,21 @@ async def list_scoped(
     session: AsyncSession,
     *,
     states: Sequence[State],
-    jurisdiction: str | None,
-    squad: str | None,
+    scope: Scope,
     limit: int,
     before_id: int | None,
     search: SearchTerms | None = None,
 ) -> list[ClueRecord]:
-    """Clues in `states` (all if empty), newest first, inside a jurisdiction or of a squad,
-    and matching `search` if given (see clues/search.py)."""
-    clauses = ["TRUE"]
-    params: dict[str, Any] = {"limit": limit}
+    """Clues in `states` (all if empty) and in `scope`, newest first, matching `search` if
+    given (see clues/search.py)."""
+    condition, params = clue_filter(scope)
+    clauses = [condition]
+    params["limit"] = limit
     if search:
         clauses.append(_search_clause(search, params))
     if states:
         clauses.append("c.state = ANY(:states)")
         params["states"] = [s.value for s in states]
-    if jurisdiction:
-        clauses.append("c.jurisdiction_path @> ARRAY[CAST(:jurisdiction AS text)]")
-        params["jurisdiction"] = jurisdiction
-    if squad:
-        clauses.append(
-            "(c.squad_code = :squad OR EXISTS (SELECT 1 FROM assignments a WHERE "
-            "a.clue_id = c.id AND a.squad_code = :squad AND a.state <> 'withdrawn'))"
-        )
-        params["squad"] = squad
     if before_id:
         clauses.append("c.id < :before_id")
         params["before_id"] = before_id

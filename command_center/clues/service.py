@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import SYSTEM, Principal, Role
+from command_center.auth.scope import scope_of
 from command_center.clues import duplicates, joint, relocation, repository, timing
 from command_center.clues import events as clue_events
 from command_center.clues import search as clue_search
@@ -298,8 +299,7 @@ async def list_scoped(
 ) -> list[ClueRecord]:
     """Clues in the principal's scope, newest first; `query` searches them (code, phone
     ending, words; every state). A bad query is a InvalidInput naming the problem."""
-    if by.role in (Role.RESIDENT, Role.DEVICE):
-        raise Forbidden(f"the {by.role.value} role may not list clues")
+    scope = scope_of(by, refusal=f"the {by.role.value} role may not list clues")
     search = None
     if query is not None:
         try:
@@ -309,8 +309,7 @@ async def list_scoped(
     return await repository.list_scoped(
         session,
         states=states,
-        jurisdiction=by.jurisdiction if by.role is not Role.SQUAD else None,
-        squad=by.squad if by.role is Role.SQUAD else None,
+        scope=scope,
         limit=limit,
         before_id=before_id,
         search=search,

@@ -4,39 +4,15 @@ in a viewport, squads with positions and workload, jurisdictions as GeoJSON."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from command_center.auth.scope import Scope, clue_filter
 from command_center.console.model import OPEN_STATES, WORKING_STATES, BBox
 from command_center.squads.on_duty_sql import ON_DUTY_NOW, ROSTER_TODAY
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Whose clues: a squad's (its own and those it assists), a jurisdiction's subtree,
-    or everything (both None)."""
-
-    jurisdiction: str | None = None
-    squad: str | None = None
-
-
-def _clue_scope(scope: Scope) -> tuple[str, dict[str, Any]]:
-    if scope.squad is not None:
-        return (
-            "(c.squad_code = :squad OR EXISTS (SELECT 1 FROM assignments a WHERE "
-            "a.clue_id = c.id AND a.squad_code = :squad AND a.state <> 'withdrawn'))",
-            {"squad": scope.squad},
-        )
-    if scope.jurisdiction is not None:
-        return "c.jurisdiction_path @> ARRAY[CAST(:jurisdiction AS text)]", {
-            "jurisdiction": scope.jurisdiction
-        }
-    return "TRUE", {}
-
 
 ON_MAP = """
     c.location && ST_MakeEnvelope(:west, :south, :east, :north, 4326)
@@ -71,7 +47,7 @@ async def clusters(
     now: datetime,
 ) -> list[dict[str, Any]]:
     """Grid cells with clues: centroid, count, counts by state, overdue count, bounds."""
-    where, params = _clue_scope(scope)
+    where, params = clue_filter(scope)
     rows = await session.execute(
         text(f"""
             WITH per_state AS (
@@ -101,7 +77,7 @@ async def points(
     session: AsyncSession, *, scope: Scope, bbox: BBox, since: datetime, now: datetime, limit: int
 ) -> list[dict[str, Any]]:
     """Clues one by one, newest first, at most `limit`."""
-    where, params = _clue_scope(scope)
+    where, params = clue_filter(scope)
     rows = await session.execute(
         text(f"""
             SELECT c.id, c.service_request_id, c.state, ST_X(c.location) AS lon,

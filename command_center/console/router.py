@@ -11,10 +11,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from command_center.auth.dependencies import CurrentPrincipal
+from command_center.auth.scope import Scope
 from command_center.clues import service as clues_service
 from command_center.console import service
 from command_center.console.model import DEFAULT_MAX_POINTS, MAX_POINTS_LIMIT, MAX_ZOOM, BBox
-from command_center.console.repository import Scope
 from command_center.console.schemas import (
     CandidateOut,
     EvidenceOut,

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import Principal, Role
+from command_center.auth.scope import Scope
+from command_center.auth.scope import scope_of as scope_within
 from command_center.clues.model import ClueRecord
 from command_center.console import repository
 from command_center.console.model import BBox, cell_size, level_rank, simplify_degrees, start_of_day
-from command_center.console.repository import Scope
 from command_center.console.schemas import (
     CandidateOut,
     ClusterOut,
@@ -30,13 +31,8 @@ DESK = frozenset({Role.OPERATOR, Role.ADMIN})
 
 
 def scope_of(by: Principal) -> Scope:
-    """What a token sees: a squad its own clues; everyone else a jurisdiction's subtree
-    (the whole system without one). Residents and devices see nothing here."""
-    if by.role in (Role.RESIDENT, Role.DEVICE, Role.SYSTEM):
-        raise Forbidden(f"the {by.role.value} role has no map")
-    if by.role is Role.SQUAD:
-        return Scope(squad=by.squad)
-    return Scope(jurisdiction=by.jurisdiction)
+    """What the map shows a principal: everyone who reads clues has it (auth.scope)."""
+    return scope_within(by, refusal=f"the {by.role.value} role has no map")
 
 
 async def map_clues(

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from command_center.auth.scope import Scope, clue_filter
 from command_center.exports.model import Filters
-from command_center.stats.model import Scope
 
 UTC_ISO = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
@@ -29,9 +29,7 @@ SELECT c.id, c.service_request_id, c.state, c.channel, c.matter_code, m.name AS 
        c.report_count, c.rating, c.duplicate_of, c.description
 FROM clues c JOIN matters m ON m.code = c.matter_code
 JOIN jurisdictions j ON j.code = c.jurisdiction_code
-WHERE (CAST(:scope_jurisdiction AS text) IS NULL
-       OR c.jurisdiction_path @> ARRAY[CAST(:scope_jurisdiction AS text)])
-  AND (CAST(:squad AS text) IS NULL OR c.squad_code = CAST(:squad AS text))
+WHERE {{scope}}
   AND (cardinality(CAST(:states AS text[])) = 0 OR c.state = ANY(CAST(:states AS text[])))
   AND (cardinality(CAST(:matters AS text[])) = 0
        OR c.matter_code = ANY(CAST(:matters AS text[])))
@@ -53,8 +51,7 @@ def _params(filters: Filters, scope: Scope, zone: ZoneInfo) -> dict[str, Any]:
 
     box = filters.bbox
     return {
-        "scope_jurisdiction": scope.jurisdiction,
-        "squad": scope.squad,
+        **clue_filter(scope)[1],
         "states": list(filters.states),
         "matters": list(filters.matters),
         "department": filters.department,
@@ -74,7 +71,8 @@ async def clues(
 ) -> AsyncIterator[dict[str, Any]]:
     """The matching clues in id order, fetched in batches as the caller reads them."""
     result = await session.stream(
-        text(SELECT).execution_options(yield_per=1000), _params(filters, scope, zone)
+        text(SELECT.replace("{scope}", clue_filter(scope)[0])).execution_options(yield_per=1000),
+        _params(filters, scope, zone),
     )
     async for row in result.mappings():
         yield dict(row)

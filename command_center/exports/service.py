@@ -6,22 +6,19 @@ from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
 from command_center.auth.model import Principal, Role
+from command_center.auth.scope import Scope
+from command_center.auth.scope import scope_of as scope_within
 from command_center.db.session import Database
-from command_center.errors import Forbidden
 from command_center.exports import model, repository
-from command_center.stats.model import Scope
 
 EXPORTERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
 
 
 def scope_of(by: Principal) -> Scope:
-    """Operators, supervisors and admins export the clues of their jurisdiction and below;
-    a squad exports the clues it has now."""
-    if by.role is Role.SQUAD and by.squad:
-        return Scope(squad=by.squad)
-    if by.role in EXPORTERS:
-        return Scope(jurisdiction=by.jurisdiction)
-    raise Forbidden("exports are for operators, supervisors, admins and squads")
+    """Operators, supervisors and admins export, and squads (what they see: auth.scope)."""
+    return scope_within(
+        by, readers=EXPORTERS, refusal="exports are for operators, supervisors, admins and squads"
+    )
 
 
 async def as_csv(

@@ -10,15 +10,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from command_center.auth.scope import Scope, clue_filter
 from command_center.hotspots.model import Count
-from command_center.stats.model import Scope
 
 WHERE = """
 c.created_at >= :start AND c.created_at < :cut
 AND c.state NOT IN ('duplicate', 'cancelled') AND c.duplicate_of IS NULL
-AND (CAST(:jurisdiction AS text) IS NULL
-     OR c.jurisdiction_path @> ARRAY[CAST(:jurisdiction AS text)])
-AND (CAST(:squad AS text) IS NULL OR c.squad_code = CAST(:squad AS text))
+AND {scope}
 AND (cardinality(CAST(:matters AS text[])) = 0 OR c.matter_code = ANY(CAST(:matters AS text[])))
 AND (CAST(:hour AS integer) IS NULL
      OR EXTRACT(HOUR FROM timezone(CAST(:zone AS text), c.created_at)) = :hour)
@@ -60,7 +58,6 @@ def params(
     *,
     start: datetime,
     cut: datetime,
-    scope: Scope,
     zone: str,
     matters: list[str],
     hour: int | None,
@@ -69,8 +66,6 @@ def params(
     return {
         "start": start,
         "cut": cut,
-        "jurisdiction": scope.jurisdiction,
-        "squad": scope.squad,
         "zone": zone,
         "matters": matters,
         "hour": hour,
@@ -83,13 +78,17 @@ async def has_grid(session: AsyncSession, scope: Scope) -> bool:
     return bool(result.scalar_one())
 
 
-async def grid_counts(session: AsyncSession, values: dict[str, Any]) -> list[Count]:
-    rows = await session.execute(text(GRID), values)
+async def grid_counts(session: AsyncSession, scope: Scope, values: dict[str, Any]) -> list[Count]:
+    condition, bound = clue_filter(scope)
+    rows = await session.execute(text(GRID.replace("{scope}", condition)), {**values, **bound})
     return [Count(**row._mapping) for row in rows]
 
 
-async def points(session: AsyncSession, values: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = await session.execute(text(POINTS), values)
+async def points(
+    session: AsyncSession, scope: Scope, values: dict[str, Any]
+) -> list[dict[str, Any]]:
+    condition, bound = clue_filter(scope)
+    rows = await session.execute(text(POINTS.replace("{scope}", condition)), {**values, **bound})
     return [dict(row._mapping) for row in rows]
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from command_center.auth.scope import Scope
 from command_center.hotspots import repository
 from command_center.hotspots.model import Cells, Spot, fold, h3_counts, h3_polygon
-from command_center.stats.model import Scope
 from command_center.stats.periods import Period
 
 
@@ -44,15 +44,14 @@ async def hotspots(
     values = repository.params(
         start=period.start,
         cut=period.cutoff(now),
-        scope=scope,
         zone=period.zone.key,
         matters=matters,
         hour=hour,
         weekday=weekday,
     )
     if cells is Cells.GRID:
-        return HotSpots(cells, None, fold(await repository.grid_counts(session, values)))
-    counts = h3_counts(await repository.points(session, values), resolution)
+        return HotSpots(cells, None, fold(await repository.grid_counts(session, scope, values)))
+    counts = h3_counts(await repository.points(session, scope, values), resolution)
     return HotSpots(cells, resolution, fold(counts))
 
 

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from command_center.auth.scope import Scope, clue_filter
 from command_center.ogc.model import BBox, CollectionId, Extent, Feature, Interval
 from command_center.squads.on_duty_sql import ON_DUTY_NOW, ROSTER_TODAY
-from command_center.stats.model import Scope
 
 SCOPE_JURISDICTION = (
     "(CAST(:jurisdiction AS text) IS NULL OR {path} @> ARRAY[CAST(:jurisdiction AS text)])"
@@ -31,7 +31,7 @@ WHERE {SCOPE_JURISDICTION.format(path="j.path")}
         SELECT 1 FROM squad_jurisdictions sj
         WHERE sj.squad_code = CAST(:squad AS text) AND j.path @> ARRAY[sj.jurisdiction_code]))
 """,
-    CollectionId.OPEN_CLUES: f"""
+    CollectionId.OPEN_CLUES: """
 SELECT CAST(c.id AS text) AS id, lpad(CAST(c.id AS text), 20, '0') AS ord,
        c.location AS geom, c.created_at AS at,
        jsonb_build_object(
@@ -44,11 +44,7 @@ SELECT CAST(c.id AS text) AS id, lpad(CAST(c.id AS text), 20, '0') AS ord,
            'on_hold', c.on_hold_since IS NOT NULL, 'report_count', c.report_count,
            'description', c.description) AS props
 FROM clues c JOIN matters m ON m.code = c.matter_code
-WHERE c.state NOT IN ('closed', 'cancelled', 'duplicate')
-  AND {SCOPE_JURISDICTION.format(path="c.jurisdiction_path")}
-  AND (CAST(:squad AS text) IS NULL OR c.squad_code = CAST(:squad AS text) OR EXISTS (
-        SELECT 1 FROM assignments a WHERE a.clue_id = c.id
-        AND a.squad_code = CAST(:squad AS text) AND a.state <> 'withdrawn'))
+WHERE c.state NOT IN ('closed', 'cancelled', 'duplicate') AND {scope}
 """,
     CollectionId.SQUADS: f"""
 SELECT s.code AS id, s.code AS ord, s.base AS geom, CAST(NULL AS timestamptz) AS at,
@@ -87,6 +83,7 @@ def _params(
         "zone": zone,
         "jurisdiction": scope.jurisdiction,
         "squad": scope.squad,
+        **clue_filter(scope)[1],
         "west": bbox.west if bbox else None,
         "south": bbox.south if bbox else None,
         "east": bbox.east if bbox else None,
@@ -94,6 +91,11 @@ def _params(
         "since": when.start if when else None,
         "until": when.end if when else None,
     }
+
+
+def _source(collection: CollectionId, scope: Scope) -> str:
+    """The collection's SELECT with the clue scope rule (auth.scope) filled in."""
+    return SOURCES[collection].replace("{scope}", clue_filter(scope)[0])
 
 
 def _feature(row: Any) -> Feature:
@@ -113,7 +115,7 @@ async def items(
     offset: int,
 ) -> tuple[list[Feature], int]:
     """A page of features in `ord` order and how many match in all."""
-    source = SOURCES[collection]
+    source = _source(collection, scope)
     params = {**_params(scope, zone, bbox, when), "limit": limit, "offset": offset}
     rows = await session.execute(
         text(
@@ -135,7 +137,7 @@ async def item(
         await session.execute(
             text(
                 f"SELECT s.id, ST_AsGeoJSON(s.geom, 7) AS geometry, s.props "
-                f"FROM ({SOURCES[collection]}) s WHERE s.id = :fid"
+                f"FROM ({_source(collection, scope)}) s WHERE s.id = :fid"
             ),
             {**_params(scope, zone), "fid": feature_id},
         )
@@ -151,7 +153,7 @@ async def extent(
             text(
                 "SELECT ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, ST_YMax(e) AS n, "
                 "first, last FROM (SELECT ST_Extent(s.geom) AS e, min(s.at) AS first, "
-                f"max(s.at) AS last FROM ({SOURCES[collection]}) s) x"
+                f"max(s.at) AS last FROM ({_source(collection, scope)}) s) x"
             ),
             _params(scope, zone),
         )
@@ -179,7 +181,7 @@ WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env),
 features AS (
     SELECT ST_AsMVTGeom(ST_Transform(s.geom, 3857), bounds.env, 4096, 64, true) AS geom,
            s.id AS fid, s.props
-    FROM ({SOURCES[collection]}) s, bounds
+    FROM ({_source(collection, scope)}) s, bounds
     WHERE s.geom && ST_Transform(bounds.env, 4326)
 )
 SELECT ST_AsMVT(features.*, :layer, 4096, 'geom') FROM features WHERE geom IS NOT NULL

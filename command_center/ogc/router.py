@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from command_center.auth.dependencies import CurrentPrincipal
+from command_center.auth.scope import Scope
 from command_center.errors import InvalidInput
 from command_center.ogc import service
 from command_center.ogc.model import (
@@ -40,7 +41,6 @@ from command_center.ogc.model import (
     tile_matrix_set,
 )
 from command_center.realtime.events import iso_utc
-from command_center.stats.model import Scope
 
 router = APIRouter(prefix="/ogc", tags=["OGC API"])
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import Principal, Role
-from command_center.errors import Forbidden, NotFound
+from command_center.auth.scope import Scope
+from command_center.auth.scope import scope_of as scope_within
+from command_center.errors import NotFound
 from command_center.ogc import repository
 from command_center.ogc.model import BBox, CollectionId, Extent, Feature, Interval
-from command_center.stats.model import Scope
 
 READERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN, Role.GRID_WORKER})
 
@@ -18,11 +19,9 @@ def scope_of(by: Principal) -> Scope:
     operators, supervisors, grid workers and admins their jurisdiction and below (open
     clues), the jurisdictions in it and the squads that serve it or a place in it; a
     device sees nothing."""
-    if by.role is Role.SQUAD and by.squad:
-        return Scope(squad=by.squad)
-    if by.role in READERS:
-        return Scope(jurisdiction=by.jurisdiction)
-    raise Forbidden(f"the {by.role.value} role may not read these collections")
+    return scope_within(
+        by, readers=READERS, refusal=f"the {by.role.value} role may not read these collections"
+    )
 
 
 async def items(

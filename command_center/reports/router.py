@@ -11,12 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from command_center.auth.dependencies import CurrentPrincipal
 from command_center.auth.model import Principal
+from command_center.auth.scope import Scope
 from command_center.errors import Forbidden, InvalidInput
 from command_center.reports import documents
 from command_center.reports import service as reports_service
 from command_center.reports.model import ReportKind, StoredReport
 from command_center.stats import service as stats_service
-from command_center.stats.model import Scope
 from command_center.stats.periods import parse_month, parse_week
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])

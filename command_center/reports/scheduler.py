@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from command_center.auth.model import SYSTEM
+from command_center.auth.scope import Scope
 from command_center.db.session import Database
 from command_center.periodic import Periodic
 from command_center.reports import repository, service
 from command_center.reports.model import ReportKind
-from command_center.stats.model import Scope
 from command_center.stats.periods import Period, month_of, week_of
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import Principal
+from command_center.auth.scope import Scope
 from command_center.errors import NotFound
 from command_center.reports import charts, render, repository
 from command_center.reports.model import ReportData, ReportKind, StoredReport
 from command_center.stats import service as stats
-from command_center.stats.model import Dimension, Scope
+from command_center.stats.model import Dimension
 from command_center.stats.periods import Period
 
 WORST_OVERDUE_SHOWN = 10

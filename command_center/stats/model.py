@@ -50,14 +50,6 @@ class Dimension(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Scope:
-    """Whose clues count: inside a jurisdiction (its path), of a squad, or all (None)."""
-
-    jurisdiction: str | None = None
-    squad: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Window:
     """A period's bounds and the cut-off its figures are computed at."""
 

@@ -3,7 +3,7 @@ clue rows' department, district or matter. Definitions: stats.model.
 
 Every query takes the period (`start`, `end`), its cut-off `cut` (events at or after it
 are ignored, so a past period gives the same figures whenever it is asked) and a scope:
-`jurisdiction` (the clue's path contains it) and/or `squad` (the clue's current squad).
+the one clue scope rule of auth.scope (a squad counts the clues it has or assists in).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from command_center.auth.scope import Scope, clue_filter
 from command_center.stats.model import (
     STEP_EVENTS,
     Counts,
     Dimension,
-    Scope,
     Step,
     StepTime,
     Window,
@@ -39,11 +39,8 @@ LEFT JOIN LATERAL (
     ORDER BY j.level_rank LIMIT 1
 ) d ON true
 """
-SCOPE = """
-(CAST(:jurisdiction AS text) IS NULL
- OR c.jurisdiction_path @> ARRAY[CAST(:jurisdiction AS text)])
-AND (CAST(:squad AS text) IS NULL OR c.squad_code = CAST(:squad AS text))
-"""
+# Filled in per query with auth.scope.clue_filter (see `_sql`).
+SCOPE = "{scope}"
 
 # Clues that can be due in the period: a superset, narrowed by the record below. Left
 # out are only clues created after the cut-off, clues closed before the period and never
@@ -252,18 +249,14 @@ SELECT day, sum(received) AS received, sum(closed) AS closed FROM (
 
 
 def _params(window: Window, scope: Scope) -> dict[str, Any]:
-    return {
-        "start": window.start,
-        "end": window.end,
-        "cut": window.cut,
-        "jurisdiction": scope.jurisdiction,
-        "squad": scope.squad,
-    }
+    return {"start": window.start, "end": window.end, "cut": window.cut, **clue_filter(scope)[1]}
 
 
-def _grouped(template: str, dimension: Dimension) -> str:
+def _sql(template: str, scope: Scope, dimension: Dimension = Dimension.TOTAL) -> str:
+    """The template with its group key and name for `dimension` and its scope condition."""
     key, name = GROUP[dimension]
-    return template.replace("{key}", key).replace("{name}", name)
+    condition = clue_filter(scope)[0]
+    return template.replace("{key}", key).replace("{name}", name).replace("{scope}", condition)
 
 
 async def counts(
@@ -272,10 +265,10 @@ async def counts(
     """Counts per group key: (group name, Counts)."""
     params = _params(window, scope)
     out: dict[str | None, tuple[str | None, dict[str, int]]] = {}
-    for row in await session.execute(text(_grouped(COHORT, dimension)), params):
+    for row in await session.execute(text(_sql(COHORT, scope, dimension)), params):
         values = dict(row._mapping)
         out[values.pop("key")] = (values.pop("name"), values)
-    for row in await session.execute(text(_grouped(FLOW, dimension)), params):
+    for row in await session.execute(text(_sql(FLOW, scope, dimension)), params):
         values = dict(row._mapping)
         key, name = values.pop("key"), values.pop("name")
         out.setdefault(key, (name, {}))[1].update(values)
@@ -285,7 +278,7 @@ async def counts(
 async def step_times(
     session: AsyncSession, window: Window, scope: Scope, dimension: Dimension
 ) -> dict[str | None, dict[str, StepTime]]:
-    rows = await session.execute(text(_grouped(STEPS, dimension)), _params(window, scope))
+    rows = await session.execute(text(_sql(STEPS, scope, dimension)), _params(window, scope))
     out: dict[str | None, dict[str, StepTime]] = {}
     for row in rows:
         out.setdefault(row.key, {})[row.step] = StepTime(
@@ -297,22 +290,22 @@ async def step_times(
 
 
 async def overdue_now(session: AsyncSession, *, now: datetime, scope: Scope) -> int:
-    params = {"now": now, "jurisdiction": scope.jurisdiction, "squad": scope.squad}
-    return int((await session.execute(text(OVERDUE_NOW), params)).scalar_one())
+    params = {"now": now, **clue_filter(scope)[1]}
+    return int((await session.execute(text(_sql(OVERDUE_NOW, scope)), params)).scalar_one())
 
 
 async def worst_overdue(
     session: AsyncSession, window: Window, scope: Scope, limit: int
 ) -> list[dict[str, Any]]:
     """Clues open and past their deadline at the cut-off, the longest overdue first."""
-    sql = _grouped(WORST_OVERDUE, Dimension.TOTAL)
+    sql = _sql(WORST_OVERDUE, scope)
     rows = await session.execute(text(sql), {**_params(window, scope), "limit": limit})
     return [dict(row._mapping) for row in rows]
 
 
 async def overdue_at_cut(session: AsyncSession, window: Window, scope: Scope) -> int:
     """How many clues were open and past their deadline at the cut-off."""
-    sql = _grouped(COUNT_OVERDUE_AT_CUT, Dimension.TOTAL)
+    sql = _sql(COUNT_OVERDUE_AT_CUT, scope)
     return int((await session.execute(text(sql), _params(window, scope))).scalar_one())
 
 
@@ -320,6 +313,6 @@ async def daily(
     session: AsyncSession, window: Window, scope: Scope, zone: str
 ) -> list[dict[str, Any]]:
     """Clues received and closed per local day of the period."""
-    sql = _grouped(DAILY, Dimension.TOTAL)
+    sql = _sql(DAILY, scope)
     rows = await session.execute(text(sql), {**_params(window, scope), "zone": zone})
     return [dict(row._mapping) for row in rows]

@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import Principal, Role
-from command_center.errors import Forbidden
+from command_center.auth.scope import Scope
+from command_center.auth.scope import scope_of as scope_within
 from command_center.stats import repository
 from command_center.stats.model import (
     Counts,
     Dimension,
     RedBlack,
     Row,
-    Scope,
     Step,
     Window,
     ranked,
@@ -30,13 +30,10 @@ WATCHERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
 
 
 def scope_of(by: Principal) -> Scope:
-    """Operators, supervisors and admins see their jurisdiction and below (everything
-    without one); a squad sees the clues it has now; nobody else sees statistics."""
-    if by.role is Role.SQUAD and by.squad:
-        return Scope(squad=by.squad)
-    if by.role in WATCHERS:
-        return Scope(jurisdiction=by.jurisdiction)
-    raise Forbidden("statistics are for operators, supervisors, admins and squads")
+    """Operators, supervisors and admins read statistics, and squads (auth.scope)."""
+    return scope_within(
+        by, readers=WATCHERS, refusal="statistics are for operators, supervisors, admins and squads"
+    )
 
 
 def window(period: Period, now: datetime) -> Window:

@@ -123,3 +123,22 @@ async def test_disabling_ends_the_session_at_once(
         assert (await officer.get("/auth/me")).status_code == 401
         relogin = await officer.post("/auth/login", json={"username": login, "password": password})
         assert relogin.status_code == 401
+
+
+@pytest.mark.parametrize("role", [Role.SECURITY_ADMIN, Role.AUDITOR])
+async def test_the_security_administrator_and_the_auditor_read_no_clue_anywhere(
+    role: Role, live_server: LiveServer, database: Database, settings: Settings
+) -> None:
+    """三员分立: the two duties kept away from the cases get no list, map, collection,
+    export or statistics of clues, even though their account has no jurisdiction."""
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        await sign_in_admin(client, database, settings, role)
+        for path, params in (
+            ("/api/v1/clues", {}),
+            ("/api/v1/map/clues", {"bbox": "119,27.5,121,29", "zoom": "12"}),
+            ("/ogc/collections/open_clues/items", {}),
+            ("/api/v1/exports/clues.csv", {}),
+            ("/api/v1/stats/overview", {}),
+        ):
+            answer = await client.get(path, params=params)
+            assert answer.status_code == 403, (path, answer.status_code)

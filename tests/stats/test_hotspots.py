@@ -13,11 +13,11 @@ from shapely.geometry import Point, shape
 from sqlalchemy import text
 
 from command_center.auth.model import Role
+from command_center.auth.scope import Scope
 from command_center.db.session import Database
 from command_center.hotspots import service
 from command_center.hotspots.model import Cells
 from command_center.jurisdictions import service as jurisdictions_service
-from command_center.stats.model import Scope
 from command_center.stats.periods import parse_month
 from tests.conftest import LiveServer
 from tests.history import SimClue

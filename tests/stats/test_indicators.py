@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from command_center.auth.scope import Scope
 from command_center.db.session import Database
 from command_center.stats import service
-from command_center.stats.model import Dimension, Row, Scope, Step
+from command_center.stats.model import Dimension, Row, Step
 from command_center.stats.periods import Period, parse_month, parse_week
 from tests.history import SimClue
 from tests.stats import scenario
