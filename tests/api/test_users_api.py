@@ -139,6 +139,12 @@ async def test_the_security_administrator_and_the_auditor_read_no_clue_anywhere(
             ("/ogc/collections/open_clues/items", {}),
             ("/api/v1/exports/clues.csv", {}),
             ("/api/v1/stats/overview", {}),
+            ("/api/v1/stats/hotspots", {}),
+            ("/api/v1/warnings", {}),
+            ("/api/v1/devices", {}),
+            ("/api/v1/reports", {}),
         ):
             answer = await client.get(path, params=params)
             assert answer.status_code == 403, (path, answer.status_code)
+        # like /ws, the recent events answer with none of them
+        assert (await client.get("/api/v1/events/latest")).json() == []
