@@ -7,14 +7,15 @@ POST may send `crs=gcj02`). Errors are `[{"code", "description"}]` (`<errors>` i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from command_center.clues import service as clues_service
+from command_center.dependencies import AppSettings, Now, ReadSession, Transaction
 from command_center.errors import InvalidInput, NotFound
 from command_center.evidence import service as evidence_service
 from command_center.open311 import intake
@@ -28,7 +29,7 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"])
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_FORM_FIELDS = 200
 Fmt = Annotated[str, Path(pattern="^(json|xml)$", description="json or xml")]
-Jurisdiction = Annotated[
+JurisdictionId = Annotated[
     str | None, Query(max_length=64, description="City code, where several are loaded")
 ]
 ApiKey = Annotated[
@@ -39,6 +40,22 @@ ApiKey = Annotated[
         "the public view, docs/security-findings.md)",
     ),
 ]
+
+
+async def city_of(session: ReadSession, jurisdiction_id: JurisdictionId = None) -> str | None:
+    """The city `jurisdiction_id` names (None: all); 404 for one that is not loaded."""
+    return await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
+
+
+async def audience_of(request: Request, session: ReadSession, api_key: ApiKey = None) -> Audience:
+    """Who reads: a partner with a valid `api_key` (403 for an invalid one) or anyone."""
+    return await open311.audience(
+        session=session, api_key=api_key, policy=request.app.state.public_policy
+    )
+
+
+City = Annotated[str | None, Depends(city_of)]
+Reader = Annotated[Audience, Depends(audience_of)]
 
 FORM_SCHEMA: dict[str, Any] = {
     "requestBody": {
@@ -75,8 +92,7 @@ FORM_SCHEMA: dict[str, Any] = {
 
 
 @router.get("/discovery.{fmt}")
-async def discovery(fmt: Fmt, request: Request) -> Response:
-    settings = request.app.state.settings
+async def discovery(fmt: Fmt, settings: AppSettings) -> Response:
     endpoint = {
         "specification": SPECIFICATION,
         "url": f"{settings.public_base_url}/open311/v2",
@@ -94,10 +110,8 @@ async def discovery(fmt: Fmt, request: Request) -> Response:
 
 
 @router.get("/services.{fmt}")
-async def services(fmt: Fmt, request: Request, jurisdiction_id: Jurisdiction = None) -> Response:
-    async with request.app.state.database.sessions() as session:
-        await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
-        body = await open311.services(session=session)
+async def services(fmt: Fmt, session: ReadSession, _city: City) -> Response:
+    body = await open311.services(session=session)
     return render(fmt, body, root="services", item="service")
 
 
@@ -105,17 +119,15 @@ async def services(fmt: Fmt, request: Request, jurisdiction_id: Jurisdiction = N
 async def service_definition(
     service_code: Annotated[str, Path(max_length=64)],
     fmt: Fmt,
-    request: Request,
-    jurisdiction_id: Jurisdiction = None,
+    session: ReadSession,
+    _city: City,
 ) -> Response:
-    async with request.app.state.database.sessions() as session:
-        await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
-        body = await open311.definition(session=session, service_code=service_code)
+    body = await open311.definition(session=session, service_code=service_code)
     return render(fmt, body, root="service_definition")
 
 
 @router.post("/requests.{fmt}", openapi_extra=FORM_SCHEMA)
-async def post_request(fmt: Fmt, request: Request) -> Response:
+async def post_request(fmt: Fmt, request: Request, session: Transaction) -> Response:
     """Create a service request (form-encoded). The answer carries `service_request_id`,
     a `token` for `tokens/{token}`, `service_notice` and `account_id`, and (our addition)
     `progress_code`, which opens the request's progress page `/track/{progress_code}` for
@@ -124,20 +136,17 @@ async def post_request(fmt: Fmt, request: Request) -> Response:
     fields = dict(items)
     parsed = parse_request_form(fields)
     state = request.app.state
-    async with state.database.transaction() as session:
-        await open311.check_jurisdiction(
-            session=session, jurisdiction_id=fields.get("jurisdiction_id")
-        )
-        result = await intake.create_request(
-            session=session,
-            form=parsed,
-            items=items,
-            client=request.client.host if request.client else "unknown",
-            limiter=state.limiter,
-            limits=state.intake_limits,
-            zone=state.settings.zone,
-            code_prefix=state.settings.public_code_prefix,
-        )
+    await open311.check_jurisdiction(session=session, jurisdiction_id=fields.get("jurisdiction_id"))
+    result = await intake.create_request(
+        session=session,
+        form=parsed,
+        items=items,
+        client=request.client.host if request.client else "unknown",
+        limiter=state.limiter,
+        limits=state.intake_limits,
+        zone=state.settings.zone,
+        code_prefix=state.settings.public_code_prefix,
+    )
     if result.duplicate_of:
         notice = f"已受理；与 {result.duplicate_of} 为同一问题，合并办理"
     elif result.squad_code:
@@ -159,41 +168,39 @@ async def post_request(fmt: Fmt, request: Request) -> Response:
 @router.get("/requests.{fmt}")
 async def get_requests(
     fmt: Fmt,
-    request: Request,
+    session: ReadSession,
+    settings: AppSettings,
+    now: Now,
+    city: City,
+    reader: Reader,
     service_request_id: Annotated[str | None, Query(max_length=20_000)] = None,
     service_code: Annotated[str | None, Query(max_length=2000)] = None,
     start_date: Annotated[str | None, Query(max_length=40)] = None,
     end_date: Annotated[str | None, Query(max_length=40)] = None,
     status: Annotated[str | None, Query(max_length=40)] = None,
-    jurisdiction_id: Jurisdiction = None,
-    api_key: ApiKey = None,
 ) -> Response:
     """Requests by id (comma list, overrides the rest), service code, time (default the
     last 90 days, at most 90) and status; newest first, at most 1000. Only the public
     channels, with personal data masked and positions rounded, unless an api_key
     grants more."""
-    state = request.app.state
-    zone = state.settings.zone
+    zone = settings.zone
     start, end = open311.window(
         open311.parse_time(start_date, "start_date", zone),
         open311.parse_time(end_date, "end_date", zone),
-        now=_now(),
+        now=now,
         default=timedelta(days=90),
     )
-    async with state.database.sessions() as session:
-        city = await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
-        reader = await _audience(request, session, api_key)
-        found = await open311.requests(
-            session=session,
-            ids=open311.split_list(service_request_id),
-            service_codes=open311.split_list(service_code),
-            start=start,
-            end=end,
-            statuses=open311.split_list(status),
-            city=city,
-            audience=reader,
-        )
-    body = [open311.request_view(r, zone, reader, state.settings.public_base_url) for r in found]
+    found = await open311.requests(
+        session=session,
+        ids=open311.split_list(service_request_id),
+        service_codes=open311.split_list(service_code),
+        start=start,
+        end=end,
+        statuses=open311.split_list(status),
+        city=city,
+        audience=reader,
+    )
+    body = [open311.request_view(r, zone, reader, settings.public_base_url) for r in found]
     return render(fmt, body, root="service_requests", item="request")
 
 
@@ -201,30 +208,18 @@ async def get_requests(
 async def get_request(
     service_request_id: Annotated[str, Path(max_length=64)],
     fmt: Fmt,
-    request: Request,
-    jurisdiction_id: Jurisdiction = None,
-    api_key: ApiKey = None,
+    session: ReadSession,
+    settings: AppSettings,
+    _city: City,
+    reader: Reader,
 ) -> Response:
     """One request, as the list shows it; 404 also for one the caller may not see."""
-    state = request.app.state
-    async with state.database.sessions() as session:
-        await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
-        reader = await _audience(request, session, api_key)
-        found = await open311.requests(
-            session=session,
-            ids=[service_request_id],
-            service_codes=[],
-            start=_now(),
-            end=_now(),
-            statuses=[],
-            city=None,
-            audience=reader,
-        )
-    if not found:
+    found = await open311.request_by_id(
+        session=session, service_request_id=service_request_id, audience=reader
+    )
+    if found is None:
         raise NotFound(f"no service request {service_request_id}")
-    body = [
-        open311.request_view(found[0], state.settings.zone, reader, state.settings.public_base_url)
-    ]
+    body = [open311.request_view(found, settings.zone, reader, settings.public_base_url)]
     return render(fmt, body, root="service_requests", item="request")
 
 
@@ -233,38 +228,30 @@ async def get_media(
     service_request_id: Annotated[str, Path(max_length=64)],
     evidence_id: int,
     request: Request,
+    session: ReadSession,
 ) -> Response:
     """The public copy (EXIF gone) of the photo a request's `media_url` names; 404 for any
     other photo, and for a request the public view does not show (internal channels,
     hidden by an operator)."""
-    state = request.app.state
-    async with state.database.sessions() as session:
-        found = await open311.requests(
-            session=session,
-            ids=[service_request_id],
-            service_codes=[],
-            start=_now(),
-            end=_now(),
-            statuses=[],
-            city=None,
-            audience=await _audience(request, session, None),
-        )
-        item = await evidence_service.get(session=session, evidence_id=evidence_id)
-    if not found or found[0].public_photo_id != evidence_id or item is None or not item.public_key:
+    found = await open311.request_by_id(
+        session=session,
+        service_request_id=service_request_id,
+        audience=request.app.state.public_policy.anonymous(),
+    )
+    item = await evidence_service.get(session=session, evidence_id=evidence_id)
+    if found is None or found.public_photo_id != evidence_id or item is None or not item.public_key:
         raise NotFound("no such photo")
-    return Response(state.media.get(item.public_key), media_type=item.media_type)
+    return Response(request.app.state.media.get(item.public_key), media_type=item.media_type)
 
 
 @router.get("/tokens/{token}.{fmt}")
 async def get_token(
     token: Annotated[str, Path(max_length=64)],
     fmt: Fmt,
-    request: Request,
-    jurisdiction_id: Jurisdiction = None,
+    session: ReadSession,
+    _city: City,
 ) -> Response:
-    async with request.app.state.database.sessions() as session:
-        await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
-        found = await clues_service.service_request_for_token(session=session, token=token)
+    found = await clues_service.service_request_for_token(session=session, token=token)
     if found is None:
         raise NotFound(f"no request for token {token}")
     body = [{"service_request_id": found, "token": token}]
@@ -274,28 +261,24 @@ async def get_token(
 @router.get("/servicerequestupdates.{fmt}")
 async def get_updates(
     fmt: Fmt,
-    request: Request,
+    session: ReadSession,
+    settings: AppSettings,
+    now: Now,
+    city: City,
+    reader: Reader,
     start_date: Annotated[str | None, Query(max_length=40)] = None,
     end_date: Annotated[str | None, Query(max_length=40)] = None,
-    jurisdiction_id: Jurisdiction = None,
-    api_key: ApiKey = None,
 ) -> Response:
     """Status changes since a time (default the last 24 hours, at most 90 days), of the
     requests the caller may see."""
-    state = request.app.state
-    zone = state.settings.zone
+    zone = settings.zone
     start, end = open311.window(
         open311.parse_time(start_date, "start_date", zone),
         open311.parse_time(end_date, "end_date", zone),
-        now=_now(),
+        now=now,
         default=timedelta(hours=24),
     )
-    async with state.database.sessions() as session:
-        city = await open311.check_jurisdiction(session=session, jurisdiction_id=jurisdiction_id)
-        reader = await _audience(request, session, api_key)
-        found = await open311.updates(
-            session=session, start=start, end=end, city=city, audience=reader
-        )
+    found = await open311.updates(session=session, start=start, end=end, city=city, audience=reader)
     body = [open311.update_view(u, zone, reader) for u in found]
     return render(fmt, body, root="service_request_updates", item="request_update")
 
@@ -318,13 +301,3 @@ async def form_items(request: Request) -> list[tuple[str, str]]:
         raise InvalidInput("the form is not UTF-8 text") from None
     except ValueError:
         raise InvalidInput(f"the form has more than {MAX_FORM_FIELDS} fields") from None
-
-
-async def _audience(request: Request, session: Any, api_key: str | None) -> Audience:
-    return await open311.audience(
-        session=session, api_key=api_key, policy=request.app.state.public_policy
-    )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -108,6 +108,15 @@ def split_list(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
+async def request_by_id(
+    *, session: AsyncSession, service_request_id: str, audience: Audience
+) -> PublicRequest | None:
+    """One request as `audience` may see it (None: unknown, or not theirs to see)."""
+    channels = None if audience.channels is None else sorted(audience.channels)
+    found = await repository.by_ids(session, [service_request_id], channels=channels)
+    return found[0] if found else None
+
+
 async def requests(
     *,
     session: AsyncSession,
