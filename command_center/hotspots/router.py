@@ -8,8 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.dependencies import CurrentPrincipal
+from command_center.auth.model import Principal
+from command_center.dependencies import ReadSession
 from command_center.hotspots import service
 from command_center.hotspots.model import Cells, Spot
 from command_center.stats import service as stats_service
@@ -51,21 +54,22 @@ def ask(
 Asked = Annotated[Ask, Depends(ask)]
 
 
-async def _found(request: Request, by: CurrentPrincipal, asked: Ask) -> service.HotSpots:
+async def _found(
+    request: Request, session: AsyncSession, by: Principal, asked: Ask
+) -> service.HotSpots:
     state = request.app.state
     scope = stats_service.scope_of(by)
-    async with state.database.sessions() as session:
-        return await service.hotspots(
-            session=session,
-            period=asked.period,
-            now=state.clock(),
-            scope=scope,
-            cells=asked.cells,
-            resolution=asked.resolution or state.settings.hotspot_h3_resolution,
-            matters=asked.matter,
-            hour=asked.hour,
-            weekday=asked.weekday,
-        )
+    return await service.hotspots(
+        session=session,
+        period=asked.period,
+        now=state.clock(),
+        scope=scope,
+        cells=asked.cells,
+        resolution=asked.resolution or state.settings.hotspot_h3_resolution,
+        matters=asked.matter,
+        hour=asked.hour,
+        weekday=asked.weekday,
+    )
 
 
 def _spot(spot: Spot, total: int) -> dict[str, Any]:
@@ -87,6 +91,7 @@ def _spot(spot: Spot, total: int) -> dict[str, Any]:
 @router.get("/hotspots")
 async def hotspots(
     request: Request,
+    session: ReadSession,
     by: CurrentPrincipal,
     asked: Asked,
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
@@ -94,7 +99,7 @@ async def hotspots(
     """The cells with the most clues received in the period (grid cells where loaded,
     else H3), each with its top matters, clues per local hour and weekday and their
     peaks: a ranked list for patrol planning. Filters: `matter`, `hour`, `weekday`."""
-    found, chosen = await _found(request, by, asked), asked.period
+    found, chosen = await _found(request, session, by, asked), asked.period
     return {
         "period": PeriodOut.of(chosen).model_dump(mode="json"),
         "label": chosen.label,
@@ -108,15 +113,15 @@ async def hotspots(
 @router.get("/hotspots.geojson", response_class=JSONResponse)
 async def hotspots_layer(
     request: Request,
+    session: ReadSession,
     by: CurrentPrincipal,
     asked: Asked,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> JSONResponse:
     """The heatmap layer: each cell's polygon (WGS84) with its clues and `intensity`
     (clues relative to the busiest cell, 0..1)."""
-    found = await _found(request, by, asked)
-    async with request.app.state.database.sessions() as session:
-        geometry = await service.shapes(session=session, found=found, limit=limit)
+    found = await _found(request, session, by, asked)
+    geometry = await service.shapes(session=session, found=found, limit=limit)
     busiest = found.spots[0].clues if found.spots else 0
     features = [
         {

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 
 from command_center.auth.dependencies import CurrentPrincipal
 from command_center.auth.scope import Scope
+from command_center.dependencies import ReadSession
 from command_center.errors import InvalidInput
 from command_center.ogc import service
 from command_center.ogc.model import (
@@ -139,16 +140,15 @@ def _describe(request: Request, info: Collection, extent: Extent) -> dict[str, A
 
 
 @router.get("/collections", summary="The collections")
-async def collections(request: Request, by: CurrentPrincipal) -> JSONResponse:
+async def collections(request: Request, session: ReadSession, by: CurrentPrincipal) -> JSONResponse:
     _plain(request)
     scope = service.scope_of(by)
     described = []
-    async with request.app.state.database.sessions() as session:
-        for info in COLLECTIONS.values():
-            found = await service.extent(
-                session=session, collection=info.id, scope=scope, zone=_zone(request)
-            )
-            described.append(_describe(request, info, found))
+    for info in COLLECTIONS.values():
+        found = await service.extent(
+            session=session, collection=info.id, scope=scope, zone=_zone(request)
+        )
+        described.append(_describe(request, info, found))
     base = _base(request)
     return _json(
         {
@@ -159,13 +159,14 @@ async def collections(request: Request, by: CurrentPrincipal) -> JSONResponse:
 
 
 @router.get("/collections/{collection_id}", summary="One collection")
-async def describe(collection_id: str, request: Request, by: CurrentPrincipal) -> JSONResponse:
+async def describe(
+    collection_id: str, request: Request, session: ReadSession, by: CurrentPrincipal
+) -> JSONResponse:
     _plain(request)
     info, scope = collection(collection_id), service.scope_of(by)
-    async with request.app.state.database.sessions() as session:
-        found = await service.extent(
-            session=session, collection=info.id, scope=scope, zone=_zone(request)
-        )
+    found = await service.extent(
+        session=session, collection=info.id, scope=scope, zone=_zone(request)
+    )
     return _json(_describe(request, info, found))
 
 
@@ -188,7 +189,9 @@ def _page_link(request: Request, rel: str, offset: int, limit: int) -> dict[str,
 
 
 @router.get("/collections/{collection_id}/items", summary="Features, as GeoJSON")
-async def items(collection_id: str, request: Request, by: CurrentPrincipal) -> JSONResponse:
+async def items(
+    collection_id: str, request: Request, session: ReadSession, by: CurrentPrincipal
+) -> JSONResponse:
     """`bbox` (CRS84), `datetime` (RFC 3339 instant or interval; open clues by the time
     they were received), `limit` (default 100, at most 10000) and `offset`; `next` and
     `prev` links page through the rest."""
@@ -199,17 +202,16 @@ async def items(collection_id: str, request: Request, by: CurrentPrincipal) -> J
     scope = service.scope_of(by)
     limit, offset = parse_page(query.get("limit"), query.get("offset"))
     bbox, when = parse_bbox(query.get("bbox")), parse_datetime(query.get("datetime"))
-    async with request.app.state.database.sessions() as session:
-        features, matched = await service.items(
-            session=session,
-            collection=info.id,
-            scope=scope,
-            zone=_zone(request),
-            bbox=bbox,
-            when=when,
-            limit=limit,
-            offset=offset,
-        )
+    features, matched = await service.items(
+        session=session,
+        collection=info.id,
+        scope=scope,
+        zone=_zone(request),
+        bbox=bbox,
+        when=when,
+        limit=limit,
+        offset=offset,
+    )
     self_query = {k: v for k, v in query.items() if k != "token"}
     links = [
         _link(str(request.url.replace(query=urlencode(self_query))), "self", GEOJSON),
@@ -234,18 +236,21 @@ async def items(collection_id: str, request: Request, by: CurrentPrincipal) -> J
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
 async def feature(
-    collection_id: str, feature_id: str, request: Request, by: CurrentPrincipal
+    collection_id: str,
+    feature_id: str,
+    request: Request,
+    session: ReadSession,
+    by: CurrentPrincipal,
 ) -> JSONResponse:
     _plain(request)
     info, scope = collection(collection_id), service.scope_of(by)
-    async with request.app.state.database.sessions() as session:
-        found = await service.item(
-            session=session,
-            collection=info.id,
-            scope=scope,
-            zone=_zone(request),
-            feature_id=feature_id,
-        )
+    found = await service.item(
+        session=session,
+        collection=info.id,
+        scope=scope,
+        zone=_zone(request),
+        feature_id=feature_id,
+    )
     body = _feature(request, info, found)
     body["links"].append(_link(f"{_base(request)}/collections/{info.id.value}", "collection", JSON))
     return _json(body, GEOJSON)
@@ -330,7 +335,14 @@ async def tileset(
     response_class=Response,
 )
 async def vector_tile(
-    collection_id: str, tms: str, z: int, y: int, x: int, request: Request, by: CurrentPrincipal
+    collection_id: str,
+    tms: str,
+    z: int,
+    y: int,
+    x: int,
+    request: Request,
+    session: ReadSession,
+    by: CurrentPrincipal,
 ) -> Response:
     """`{z}/{y}/{x}` are tileMatrix, tileRow, tileCol of WebMercatorQuad (the XYZ scheme
     of web maps). An area without features gives an empty tile."""
@@ -339,8 +351,7 @@ async def vector_tile(
     scope: Scope = service.scope_of(by)
     _check_tms(tms)
     check_tile(z, y, x)
-    async with request.app.state.database.sessions() as session:
-        body = await service.tile(
-            session=session, collection=info.id, scope=scope, zone=_zone(request), z=z, x=x, y=y
-        )
+    body = await service.tile(
+        session=session, collection=info.id, scope=scope, zone=_zone(request), z=z, x=x, y=y
+    )
     return Response(body, media_type=MVT, headers={"Cache-Control": "private, max-age=30"})

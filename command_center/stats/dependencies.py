@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from command_center.dependencies import now_of
 from command_center.stats.periods import Period, resolve
 
 PeriodKind = Annotated[str, Query(description="day, week, month or custom")]
@@ -18,11 +18,6 @@ Month = Annotated[str | None, Query(description="e.g. 2026-11 (period=month)")]
 Start = Annotated[str | None, Query(description="first day, YYYY-MM-DD (period=custom)")]
 End = Annotated[str | None, Query(description="last day, included (period=custom)")]
 MinDue = Annotated[int, Query(ge=1, le=10_000, description="due clues needed to be ranked")]
-
-
-def now_of(request: Request) -> datetime:
-    now: datetime = request.app.state.clock()
-    return now
 
 
 def period_of(

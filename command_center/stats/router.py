@@ -7,8 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.dependencies import CurrentPrincipal
+from command_center.auth.model import Principal
+from command_center.dependencies import ReadSession, now_of
 from command_center.stats import service
 from command_center.stats.dependencies import (
     AnyPeriod,
@@ -16,7 +19,6 @@ from command_center.stats.dependencies import (
     Month,
     OnDate,
     PeriodKind,
-    now_of,
     period_of,
 )
 from command_center.stats.model import Dimension
@@ -36,16 +38,19 @@ router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
 
 @router.get("/overview", response_model=OverviewOut)
 async def overview(
-    request: Request, by: CurrentPrincipal, period: PeriodKind = "day", on: OnDate = None
+    request: Request,
+    session: ReadSession,
+    by: CurrentPrincipal,
+    period: PeriodKind = "day",
+    on: OnDate = None,
 ) -> OverviewOut:
     """Received, dispatched and closed in the period, overdue now, and the closure,
     on-time and satisfaction rates (definitions: docs/features/analytics.md)."""
     scope = service.scope_of(by)
     chosen = period_of(request, period, on)
-    async with request.app.state.database.sessions() as session:
-        figures = await service.overview(
-            session=session, period=chosen, now=now_of(request), scope=scope
-        )
+    figures = await service.overview(
+        session=session, period=chosen, now=now_of(request), scope=scope
+    )
     return OverviewOut(
         period=PeriodOut.of(chosen),
         received=figures.counts.received,
@@ -60,17 +65,17 @@ async def overview(
 
 async def _indicators(
     request: Request,
-    by: CurrentPrincipal,
+    session: AsyncSession,
+    by: Principal,
     group: Dimension,
     chosen: Period,
     min_due: int,
 ) -> IndicatorsOut:
     scope = service.scope_of(by)
     now = now_of(request)
-    async with request.app.state.database.sessions() as session:
-        rows = await service.indicators(
-            session=session, period=chosen, now=now, scope=scope, by=group, min_due=min_due
-        )
+    rows = await service.indicators(
+        session=session, period=chosen, now=now, scope=scope, by=group, min_due=min_due
+    )
     return IndicatorsOut(
         period=PeriodOut.of(chosen),
         label=chosen.label,
@@ -84,25 +89,27 @@ async def _indicators(
 @router.get("/indicators", response_model=IndicatorsOut)
 async def indicators(
     request: Request,
+    session: ReadSession,
     by: CurrentPrincipal,
     chosen: AnyPeriod,
     group: Annotated[Dimension, Query(alias="by")] = Dimension.DEPARTMENT,
     min_due: MinDue = 1,
 ) -> IndicatorsOut:
     """Every indicator per department, district or matter, ranked by the composite index."""
-    return await _indicators(request, by, group, chosen, min_due)
+    return await _indicators(request, session, by, group, chosen, min_due)
 
 
 @router.get("/indicators.csv", response_class=Response)
 async def indicators_as_csv(
     request: Request,
+    session: ReadSession,
     by: CurrentPrincipal,
     chosen: AnyPeriod,
     group: Annotated[Dimension, Query(alias="by")] = Dimension.DEPARTMENT,
     min_due: MinDue = 1,
 ) -> Response:
     """The same as CSV (UTF-8 with BOM), one line per group."""
-    result = await _indicators(request, by, group, chosen, min_due)
+    result = await _indicators(request, session, by, group, chosen, min_due)
     body = indicators_csv(result.rows, label=result.label, by=result.by)
     filename = f"indicators-{group.value}-{chosen.label.replace('..', '_')}.csv"
     return Response(
@@ -115,6 +122,7 @@ async def indicators_as_csv(
 @router.get("/red-black", response_model=RedBlackOut)
 async def red_black(
     request: Request,
+    session: ReadSession,
     by: CurrentPrincipal,
     month: Month = None,
     on: OnDate = None,
@@ -126,10 +134,9 @@ async def red_black(
     scope = service.scope_of(by)
     chosen = period_of(request, "month", on, month=month)
     now = now_of(request)
-    async with request.app.state.database.sessions() as session:
-        ranking, lists = await service.red_black_list(
-            session=session, period=chosen, now=now, scope=scope, min_due=min_due
-        )
+    ranking, lists = await service.red_black_list(
+        session=session, period=chosen, now=now, scope=scope, min_due=min_due
+    )
     return RedBlackOut(
         period=PeriodOut.of(chosen),
         label=chosen.label,

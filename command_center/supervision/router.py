@@ -3,7 +3,6 @@ the warnings an operator's wall shows."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request, UploadFile
@@ -14,6 +13,7 @@ from command_center.auth.model import Role
 from command_center.clues import disputes, requests
 from command_center.clues import service as clues_service
 from command_center.clues.schemas import ClueOut
+from command_center.dependencies import AppSettings, Now, ReadSession, Transaction
 from command_center.errors import Forbidden
 from command_center.evidence import service as evidence_service
 from command_center.evidence.model import Kind, NewEvidence
@@ -47,64 +47,57 @@ class DisputeIn(BaseModel):
     note: str = Field(min_length=1, max_length=2000)
 
 
-def _now(request: Request) -> datetime:
-    now: datetime = request.app.state.clock()
-    return now
-
-
 @router.post("/clues/{clue_id}/requests", status_code=201)
 async def ask(
-    clue_id: int, body: RequestIn, request: Request, by: CurrentPrincipal
+    clue_id: int, body: RequestIn, session: Transaction, by: CurrentPrincipal
 ) -> dict[str, int]:
     """The assigned squad asks for a hold (挂账) or an extension (延期, with `hours`)."""
-    async with request.app.state.database.transaction() as session:
-        request_id = await requests.ask(
-            session=session,
-            clue_id=clue_id,
-            kind=body.kind,
-            hours=body.hours,
-            note=body.note,
-            by=by,
-        )
+    request_id = await requests.ask(
+        session=session, clue_id=clue_id, kind=body.kind, hours=body.hours, note=body.note, by=by
+    )
     return {"id": request_id}
 
 
 @router.post("/clues/{clue_id}/requests/{request_id}/decision", status_code=204)
 async def decide(
-    clue_id: int, request_id: int, body: DecisionIn, request: Request, by: CurrentPrincipal
+    clue_id: int,
+    request_id: int,
+    body: DecisionIn,
+    session: Transaction,
+    now: Now,
+    by: CurrentPrincipal,
 ) -> None:
     """A supervisor approves or refuses."""
-    async with request.app.state.database.transaction() as session:
-        await requests.decide(
-            session=session,
-            clue_id=clue_id,
-            request_id=request_id,
-            approve=body.approve,
-            note=body.note,
-            by=by,
-            now=_now(request),
-        )
+    await requests.decide(
+        session=session,
+        clue_id=clue_id,
+        request_id=request_id,
+        approve=body.approve,
+        note=body.note,
+        by=by,
+        now=now,
+    )
 
 
 @router.post("/clues/{clue_id}/resume", status_code=204)
-async def resume(clue_id: int, request: Request, by: CurrentPrincipal) -> None:
+async def resume(clue_id: int, session: Transaction, now: Now, by: CurrentPrincipal) -> None:
     """End a hold; the deadline moves by the time spent on hold."""
-    async with request.app.state.database.transaction() as session:
-        await requests.resume(session=session, clue_id=clue_id, by=by, now=_now(request))
+    await requests.resume(session=session, clue_id=clue_id, by=by, now=now)
 
 
 @router.post("/clues/{clue_id}/dispute", response_model=ClueOut)
-async def dispute(clue_id: int, body: DisputeIn, request: Request, by: CurrentPrincipal) -> ClueOut:
+async def dispute(
+    clue_id: int, body: DisputeIn, session: Transaction, by: CurrentPrincipal
+) -> ClueOut:
     """Decide a returned clue: uphold (back to the squad) or reassign to a department."""
-    async with request.app.state.database.transaction() as session:
-        clue = await disputes.decide(
-            session=session,
-            clue_id=clue_id,
-            decision=body.decision,
-            department=body.department,
-            note=body.note,
-            by=by,
-        )
+    clue = await disputes.decide(
+        session=session,
+        clue_id=clue_id,
+        decision=body.decision,
+        department=body.department,
+        note=body.note,
+        by=by,
+    )
     return ClueOut.of(clue)
 
 
@@ -112,6 +105,7 @@ async def dispute(clue_id: int, body: DisputeIn, request: Request, by: CurrentPr
 async def add_photo(
     clue_id: int,
     request: Request,
+    now: Now,
     by: CurrentPrincipal,
     photo: UploadFile,
     note: Annotated[str | None, Form(max_length=1000)] = None,
@@ -137,39 +131,41 @@ async def add_photo(
                 public_content=checked.public_copy,
                 added_by=by.as_actor(),
                 note=note,
-                taken_at=_now(request),
+                taken_at=now,
             ),
         )
     return {"id": item.id, "sha256": item.sha256}
 
 
 @router.get("/clues/{clue_id}/documents")
-async def documents(clue_id: int, request: Request, by: CurrentPrincipal) -> list[dict[str, Any]]:
+async def documents(
+    clue_id: int, session: ReadSession, by: CurrentPrincipal
+) -> list[dict[str, Any]]:
     """Reminder letters, supervision orders and escalation notices issued for the clue."""
-    async with request.app.state.database.sessions() as session:
-        await clues_service.get_scoped(session=session, clue_id=clue_id, by=by)
-        return await supervision_service.documents(session=session, clue_id=clue_id)
+    await clues_service.get_scoped(session=session, clue_id=clue_id, by=by)
+    return await supervision_service.documents(session=session, clue_id=clue_id)
 
 
 @router.get("/warnings")
-async def warnings(request: Request, by: CurrentPrincipal) -> list[dict[str, Any]]:
+async def warnings(
+    session: ReadSession, settings: AppSettings, now: Now, by: CurrentPrincipal
+) -> list[dict[str, Any]]:
     """Overdue, due soon, unaccepted, returned twice, reopened, squads without a position."""
     if by.role not in (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN):
         raise Forbidden("warnings are for operators and supervisors")
-    state = request.app.state
-    async with state.database.sessions() as session:
-        return await warnings_service.current(
-            session,
-            now=_now(request),
-            jurisdiction=by.jurisdiction,
-            max_position_age_s=state.settings.position_max_age_seconds,
-        )
+    return await warnings_service.current(
+        session,
+        now=now,
+        jurisdiction=by.jurisdiction,
+        max_position_age_s=settings.position_max_age_seconds,
+    )
 
 
 @router.get("/disputes/by-department")
-async def disputes_by_department(request: Request, by: CurrentPrincipal) -> list[dict[str, Any]]:
+async def disputes_by_department(
+    session: ReadSession, by: CurrentPrincipal
+) -> list[dict[str, Any]]:
     """Decided disputes per department: upheld and reassigned, from the event log."""
     if by.role not in (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN):
         raise Forbidden("dispute counts are for operators and supervisors")
-    async with request.app.state.database.sessions() as session:
-        return await warnings_service.disputes_by_department(session, jurisdiction=by.jurisdiction)
+    return await warnings_service.disputes_by_department(session, jurisdiction=by.jurisdiction)
