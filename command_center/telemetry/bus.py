@@ -8,16 +8,15 @@ cannot take an update, it goes straight to this process's own clients instead.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
+from command_center.channel import Codec, LocalChannel, RedisChannel
 from command_center.redisconn import RedisTarget
 
 log = logging.getLogger(__name__)
@@ -71,42 +70,49 @@ class TelemetryBus(Protocol):
     async def stop(self) -> None: ...
 
 
+UPDATES: Codec[Update] = Codec(encode=Update.to_wire, decode=Update.from_wire)
+
+
+def _each(deliver: Deliver) -> Callable[[list[Update]], Awaitable[None]]:
+    async def receive(updates: list[Update]) -> None:
+        for update in updates:
+            deliver(update)
+
+    return receive
+
+
 class LocalTelemetryBus:
     """For one process: updates go straight to the local hub."""
 
     def __init__(self) -> None:
-        self._deliver: Deliver | None = None
+        self._channel: LocalChannel[Update] = LocalChannel()
 
     async def start(self, deliver: Deliver) -> None:
-        self._deliver = deliver
+        await self._channel.start(_each(deliver), on_reconnect=lambda: None)
 
     async def publish(self, update: Update) -> None:
-        if self._deliver is not None:
-            self._deliver(update)
+        await self._channel.publish([update])
 
     async def stop(self) -> None:
-        self._deliver = None
+        await self._channel.stop()
 
 
 class RedisTelemetryBus:
-    """Redis pub/sub on one channel, with this process's hub as the fallback."""
+    """The live channel on Redis (command_center/channel.py), with this process's hub as
+    the fallback while Redis cannot take an update."""
 
     def __init__(self, target: RedisTarget, channel: str) -> None:
-        self._client = target.client(
-            socket_connect_timeout=2, socket_timeout=5, health_check_interval=15
-        )
-        self._channel = channel
+        self._channel = RedisChannel(target, channel, UPDATES, label="telemetry bus")
         self._deliver: Deliver | None = None
-        self._task: asyncio.Task[None] | None = None
         self._outage = False
 
     async def start(self, deliver: Deliver) -> None:
         self._deliver = deliver
-        self._task = asyncio.create_task(self._listen(deliver), name="telemetry-bus")
+        await self._channel.start(_each(deliver), on_reconnect=lambda: None)
 
     async def publish(self, update: Update) -> None:
         try:
-            await self._client.publish(self._channel, update.to_wire())
+            await self._channel.publish([update])
             self._outage = False
         except (RedisError, OSError) as exc:
             if not self._outage:
@@ -116,29 +122,4 @@ class RedisTelemetryBus:
                 self._deliver(update)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self._client.aclose()
-
-    async def _listen(self, deliver: Deliver) -> None:
-        backoff = 0.2
-        while True:
-            try:
-                async with self._client.pubsub(ignore_subscribe_messages=True) as pubsub:
-                    await pubsub.subscribe(self._channel)
-                    backoff = 0.2
-                    async for message in pubsub.listen():
-                        if message.get("type") == "message":
-                            deliver(Update.from_wire(message["data"]))
-            except asyncio.CancelledError:
-                raise
-            except (RedisError, OSError) as exc:
-                log.warning(
-                    "telemetry bus lost (%s); retrying in %.1fs", type(exc).__name__, backoff
-                )
-            except Exception:
-                log.exception("telemetry bus failed; retrying")
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+        await self._channel.stop()
