@@ -11,14 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import Principal, Role
 from command_center.clues import events as clue_events
-from command_center.clues import repository, timing
+from command_center.clues import repository, steps
 from command_center.clues import service as clue_service
 from command_center.clues.model import Action, ClueRecord, State, next_state
 from command_center.clues.repository import Change
 from command_center.dispatch import service as dispatch_service
 from command_center.errors import Forbidden, InvalidInput
-from command_center.realtime import outbox
-from command_center.realtime.events import PendingEvent
 from command_center.squads import service as squads_service
 
 DECISIONS = ("uphold", "reassign")
@@ -67,13 +65,10 @@ async def decide(
         to_department = department
         await repository.set_department(session, clue.id, department)
     ident = clue_events.identity_of(clue)
-    decided = PendingEvent(
-        type="clue.dispute_decided",
-        clue_id=clue.id,
-        jurisdiction_path=clue.jurisdiction_path,
-        squad_codes=(returned_by,) if returned_by else (),
-        data={
-            **ident,
+    decided = clue_events.about(
+        clue,
+        "clue.dispute_decided",
+        {
             "decision": decision,
             "from_department": clue.department,
             "to_department": to_department,
@@ -81,6 +76,7 @@ async def decide(
             "note": note.strip(),
             "by": by.as_actor(),
         },
+        seen_by=clue_events.squads(returned_by),
     )
     follow = clue_events.dispatched_or_queued(
         ident,
@@ -91,8 +87,5 @@ async def decide(
         extra={"note": note.strip(), **clue_events.on_the_way(clue)},
     )
     change = Change.after_routing(route, waiting=State.RETURNED, status_note=clue.status_note)
-    await repository.update(session, clue.id, change)
-    await outbox.record(session, [decided, follow])
-    if change.state is State.DISPATCHED:
-        await timing.on_dispatched(session, clue.id, route)
+    await steps.apply(session, clue.id, change, [decided, follow], route=route)
     return await clue_service.get_scoped(session=session, clue_id=clue.id, by=by)

@@ -10,12 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import Principal
 from command_center.clues import events as clue_events
-from command_center.clues import repository, timing
+from command_center.clues import repository, steps
 from command_center.clues.model import WORK_DONE_STATES, ClueRecord, State
 from command_center.clues.repository import Change
 from command_center.dispatch import service as dispatch_service
 from command_center.errors import Conflict, Forbidden, InvalidInput, NotFound
-from command_center.realtime import outbox
 
 
 async def link(
@@ -39,11 +38,7 @@ async def link(
         raise Conflict(f"clue {into} is {target.state.value}; link to an open clue")
     moved = await repository.move_duplicates(session, from_id=clue.id, to_id=target.id)
     reports = await repository.add_reports(session, target.id, clue.report_count)
-    await repository.update(
-        session,
-        clue.id,
-        Change(State.DUPLICATE, None, None, None, clue.status_note, duplicate_of=target.id),
-    )
+    change = Change(State.DUPLICATE, None, None, None, clue.status_note, duplicate_of=target.id)
     event = clue_events.linked(
         clue_events.identity_of(clue),
         _route_stub(clue),
@@ -54,8 +49,7 @@ async def link(
         squad_codes=clue_events.squads(clue.squad_code),
     )
     event.data["moved_duplicates"] = moved
-    await outbox.record(session, [event])
-    await timing.on_state(session, clue.id, State.DUPLICATE)
+    await steps.apply(session, clue.id, change, [event])
 
 
 async def unlink(
@@ -76,10 +70,7 @@ async def unlink(
         extra=clue_events.on_the_way(clue),
     )
     change = Change.after_routing(route, waiting=State.RECEIVED, status_note=clue.status_note)
-    await repository.update(session, clue.id, change)
-    await outbox.record(session, [back, follow])
-    if change.state is State.DISPATCHED:
-        await timing.on_dispatched(session, clue.id, route)
+    await steps.apply(session, clue.id, change, [back, follow], route=route)
 
 
 def _route_stub(clue: ClueRecord) -> dispatch_service.Route:

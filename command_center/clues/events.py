@@ -49,6 +49,26 @@ def identity_of(clue: ClueRecord) -> dict[str, Any]:
     }
 
 
+def about(
+    clue: ClueRecord,
+    type: str,
+    data: dict[str, Any],
+    *,
+    seen_by: tuple[str, ...] | None = None,
+    path: tuple[str, ...] | None = None,
+) -> PendingEvent:
+    """An event about `clue`: its identity, then `data`. Seen by everyone whose scope
+    holds the clue's jurisdiction path (or `path`, where the clue has just moved) and by
+    the squads `seen_by` (default: the clue's own squad; `()` for none)."""
+    return PendingEvent(
+        type=type,
+        clue_id=clue.id,
+        jurisdiction_path=clue.jurisdiction_path if path is None else path,
+        squad_codes=squads(clue.squad_code) if seen_by is None else seen_by,
+        data={**identity_of(clue), **data},
+    )
+
+
 def received(
     identity_data: dict[str, Any],
     route: Route,

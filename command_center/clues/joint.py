@@ -101,18 +101,16 @@ async def assist(
     await outbox.record(
         session,
         [
-            PendingEvent(
-                type=f"clue.assist_{after}",
-                clue_id=clue.id,
-                jurisdiction_path=clue.jurisdiction_path,
-                squad_codes=clue_events.squads(clue.squad_code) + clue.assistants,
-                data={
-                    **clue_events.identity_of(clue),
+            clue_events.about(
+                clue,
+                f"clue.assist_{after}",
+                {
                     "squad_code": by.squad,
                     "lead_squad": clue.squad_code,
                     "note": note,
                     "by": by.as_actor(),
                 },
+                seen_by=clue_events.squads(clue.squad_code) + clue.assistants,
             )
         ],
     )

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from command_center.auth.model import Principal, Role
 from command_center.clues import repository, timers
 from command_center.clues import service as clue_service
-from command_center.clues.events import identity_of
+from command_center.clues.events import about
 from command_center.clues.model import ClueRecord, State
 from command_center.errors import Conflict, Forbidden, InvalidInput, NotFound
 from command_center.realtime import outbox
-from command_center.realtime.events import PendingEvent, iso_utc
+from command_center.realtime.events import iso_utc
 from command_center.supervision.ladder import Rung
 
 KINDS = ("hold", "extension")
@@ -148,13 +148,10 @@ async def _event(
     await outbox.record(
         session,
         [
-            PendingEvent(
-                type=kind,
-                clue_id=clue.id,
-                jurisdiction_path=clue.jurisdiction_path,
-                squad_codes=(clue.squad_code,) if clue.squad_code else (),
-                data={
-                    **identity_of(clue),
+            about(
+                clue,
+                kind,
+                {
                     **data,
                     "squad_code": clue.squad_code,
                     "deadline": iso_utc(deadline) if deadline else None,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import SYSTEM, Principal, Role
 from command_center.auth.scope import scope_of
-from command_center.clues import duplicates, joint, relocation, repository, timing
+from command_center.clues import duplicates, joint, relocation, repository, steps, timing
 from command_center.clues import events as clue_events
 from command_center.clues import search as clue_search
 from command_center.clues.model import (
@@ -263,12 +263,8 @@ async def act(
     if target is State.REOPENED:
         change, follow, route = await _redispatch(session, clue, by=by, note=note)
         events.append(follow)
-    await repository.update(session, clue.id, change)
+    await steps.apply(session, clue.id, change, events, route=route)
     await repository.count_step(session, clue.id, target)
-    await outbox.record(session, events)
-    await timing.on_state(session, clue.id, change.state)
-    if route is not None and change.state is State.DISPATCHED:
-        await timing.on_dispatched(session, clue.id, route)
     return await _reloaded(session, clue.id)
 
 
@@ -401,9 +397,7 @@ async def _manual_dispatch(
     change = Change(
         State.DISPATCHED, squad_code, clue_events.deadline(chosen), None, clue.status_note
     )
-    await repository.update(session, clue.id, change)
-    await outbox.record(session, [event])
-    await timing.on_dispatched(session, clue.id, chosen)
+    await steps.apply(session, clue.id, change, [event], route=chosen)
     return await _reloaded(session, clue.id)
 
 
@@ -441,15 +435,11 @@ async def reveal_reporter(
     await outbox.record(
         session,
         [
-            PendingEvent(
-                type="clue.contact_viewed",
-                clue_id=clue.id,
-                jurisdiction_path=clue.jurisdiction_path,
-                data={
-                    **clue_events.identity_of(clue),
-                    "by": by.as_actor(),
-                    "reason": reason[:500],
-                },
+            clue_events.about(
+                clue,
+                "clue.contact_viewed",
+                {"by": by.as_actor(), "reason": reason[:500]},
+                seen_by=(),
             )
         ],
     )
@@ -472,12 +462,9 @@ async def _rework(
     deadline = clue_events.deadline(replace(route, squad_code=clue.squad_code))
     event = clue_events.transition(clue, State.DISPATCHED, by=by, note=note)
     event.data.update({"rework": True, "deadline": iso_utc(deadline) if deadline else None})
-    await repository.update(
-        session, clue.id, Change(State.DISPATCHED, clue.squad_code, deadline, None, note)
-    )
+    change = Change(State.DISPATCHED, clue.squad_code, deadline, None, note)
+    await steps.apply(session, clue.id, change, [event], route=route)
     await repository.count_rework(session, clue.id)
-    await outbox.record(session, [event])
-    await timing.on_dispatched(session, clue.id, route)
     return await _reloaded(session, clue.id)
 
 
@@ -495,13 +482,10 @@ async def accept_timed_out(*, session: AsyncSession, clue: ClueRecord, now: date
         now=now,
     )
     ident = clue_events.identity_of(clue)
-    notice = PendingEvent(
-        type="clue.accept_timeout",
-        clue_id=clue.id,
-        jurisdiction_path=clue.jurisdiction_path,
-        squad_codes=(clue.squad_code,),
-        data={
-            **ident,
+    notice = clue_events.about(
+        clue,
+        "clue.accept_timeout",
+        {
             "squad_code": clue.squad_code,
             "missed_by": missed,
             "next_squad": route.squad_code if len(missed) < 2 else None,
@@ -521,9 +505,7 @@ async def accept_timed_out(*, session: AsyncSession, clue: ClueRecord, now: date
         )
         deadline = clue_events.deadline(route)
         change = Change(State.DISPATCHED, route.squad_code, deadline, None, clue.status_note)
-        await repository.update(session, clue.id, change)
-        await outbox.record(session, [notice, follow])
-        await timing.on_dispatched(session, clue.id, route)
+        await steps.apply(session, clue.id, change, [notice, follow], route=route)
         return f"redispatched to {route.squad_code}"
     next_state(clue.state, Action.EXPIRE)
     reason = f"not accepted in time by {', '.join(missed)}"
@@ -545,7 +527,5 @@ async def accept_timed_out(*, session: AsyncSession, clue: ClueRecord, now: date
         clue.status_note,
         queue_reason_code=WaitReason.NOT_ACCEPTED,
     )
-    await repository.update(session, clue.id, waiting)
-    await outbox.record(session, [notice, queued])
-    await timing.on_state(session, clue.id, State.RECEIVED)
+    await steps.apply(session, clue.id, waiting, [notice, queued])
     return "to the operator queue"

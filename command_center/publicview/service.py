@@ -6,12 +6,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import Principal, Role
 from command_center.clues import service as clues_service
-from command_center.clues.events import identity_of
+from command_center.clues.events import about
 from command_center.clues.model import ClueRecord
 from command_center.errors import Forbidden, InvalidInput
 from command_center.publicview import repository
 from command_center.realtime import outbox
-from command_center.realtime.events import PendingEvent
 
 MODERATORS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
 
@@ -40,17 +39,16 @@ async def moderate(
     await outbox.record(
         session,
         [
-            PendingEvent(
-                type="clue.moderated",
-                clue_id=clue.id,
-                jurisdiction_path=clue.jurisdiction_path,
-                data={
-                    **identity_of(clue),
+            about(
+                clue,
+                "clue.moderated",
+                {
                     "by": by.as_actor(),
                     "hidden": hidden,
                     "public_description": text,
                     "reason": reason,
                 },
+                seen_by=(),
             )
         ],
     )

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import PUBLIC, SYSTEM
+from command_center.clues import events as clue_events
 from command_center.clues import repository as clues_repository
 from command_center.clues import service as clues_service
 from command_center.clues.model import Action, ClueRecord, State, Submission
@@ -199,16 +200,10 @@ async def rate(
 def _rated_event(
     judged: ClueRecord, code: str, rating: int, comment: str | None, reopen: bool
 ) -> PendingEvent:
-    return PendingEvent(
-        type="clue.rated",
-        clue_id=judged.id,
-        jurisdiction_path=judged.jurisdiction_path,
-        squad_codes=(judged.squad_code,) if judged.squad_code else (),
-        data={
-            "clue_id": judged.id,
-            "service_request_id": judged.service_request_id,
-            "jurisdiction_code": judged.jurisdiction_code,
-            "matter_code": judged.matter_code,
+    return clue_events.about(
+        judged,
+        "clue.rated",
+        {
             "rated_by_code": code,
             "rating": rating,
             "comment": comment,

@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import SYSTEM
 from command_center.clues import service as clues_service
-from command_center.clues.events import identity_of
+from command_center.clues.events import about
 from command_center.clues.model import ClueRecord, State
 from command_center.dispatch.model import DEFAULT_POLICY
 from command_center.readable_time import chinese
 from command_center.realtime import outbox
-from command_center.realtime.events import PendingEvent, iso_utc
+from command_center.realtime.events import iso_utc
 from command_center.supervision import repository
 from command_center.supervision.ladder import DOCUMENT, EVENT, Rung
 from command_center.supervision.repository import DueTimer
@@ -63,13 +63,10 @@ async def _issue(session: AsyncSession, clue: ClueRecord, rung: Rung, now: datet
     await outbox.record(
         session,
         [
-            PendingEvent(
-                type=EVENT[rung],
-                clue_id=clue.id,
-                jurisdiction_path=clue.jurisdiction_path,
-                squad_codes=(clue.squad_code,) if clue.squad_code else (),
-                data={
-                    **identity_of(clue),
+            about(
+                clue,
+                EVENT[rung],
+                {
                     "squad_code": clue.squad_code,
                     "department": clue.department,
                     "deadline": iso_utc(clue.deadline) if clue.deadline else None,
