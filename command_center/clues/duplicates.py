@@ -4,8 +4,6 @@ with the clue's row locked."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from command_center.auth.model import Principal
@@ -41,7 +39,7 @@ async def link(
     change = Change(State.DUPLICATE, None, None, None, clue.status_note, duplicate_of=target.id)
     event = clue_events.linked(
         clue_events.identity_of(clue),
-        _route_stub(clue),
+        clue.jurisdiction_path,
         by=by,
         into=target,
         reports=reports,
@@ -71,14 +69,3 @@ async def unlink(
     )
     change = Change.after_routing(route, waiting=State.RECEIVED, status_note=clue.status_note)
     await steps.apply(session, clue.id, change, [back, follow], route=route)
-
-
-def _route_stub(clue: ClueRecord) -> dispatch_service.Route:
-    """A route that only carries the clue's own place, for event scoping."""
-    return replace(
-        dispatch_service.EMPTY_ROUTE,
-        jurisdiction_code=clue.jurisdiction_code,
-        jurisdiction_path=clue.jurisdiction_path,
-        matter_code=clue.matter_code,
-        department=clue.department,
-    )

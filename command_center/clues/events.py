@@ -179,7 +179,7 @@ def on_the_way(clue: ClueRecord) -> dict[str, Any]:
 
 def linked(
     identity_data: dict[str, Any],
-    route: Route,
+    jurisdiction_path: tuple[str, ...],
     *,
     by: Principal,
     into: Any,
@@ -192,7 +192,7 @@ def linked(
     return PendingEvent(
         type="clue.duplicate",
         clue_id=identity_data["clue_id"],
-        jurisdiction_path=route.jurisdiction_path,
+        jurisdiction_path=jurisdiction_path,
         squad_codes=squad_codes,
         data={
             **identity_data,

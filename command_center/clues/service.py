@@ -124,7 +124,9 @@ async def submit(
     )
     if target is not None:
         reports = await repository.add_reports(session, target.id, 1)
-        follow = clue_events.linked(ident, route, by=by, into=target, reports=reports, note=None)
+        follow = clue_events.linked(
+            ident, route.jurisdiction_path, by=by, into=target, reports=reports, note=None
+        )
     else:
         where_and_what = {
             "location": clue_events.location(submission.lon, submission.lat),
