@@ -7,6 +7,7 @@ they are stored together or not at all.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -194,6 +195,19 @@ async def _duplicate_target(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """One life-cycle action as asked: by whom, with what."""
+
+    action: Action
+    by: Principal
+    note: str | None
+    target: State
+    squad_code: str | None = None
+    into: int | None = None
+    position: Position | None = None
+
+
 async def act(
     *,
     session: AsyncSession,
@@ -223,29 +237,27 @@ async def act(
     note = (note or "").strip() or None
     if action in NOTE_REQUIRED and note is None:
         raise InvalidInput(f"{action.value} needs a reason in `note`")
-    target = next_state(clue.state, action)
-    if action is Action.DISPATCH:
-        return await _manual_dispatch(session, clue, by=by, note=note, squad_code=squad_code)
-    if action is Action.VERIFY and await repository.needs_photo_to_verify(session, clue.id):
+    asked = Asked(
+        action,
+        by,
+        note,
+        next_state(clue.state, action),
+        squad_code=squad_code,
+        into=into,
+        position=position,
+    )
+    await HANDLERS.get(action, _transition)(session, clue, asked)
+    return await _reloaded(session, clue.id)
+
+
+async def _transition(session: AsyncSession, clue: ClueRecord, asked: Asked) -> None:
+    """The plain step along the transition table (reopening routes the clue again)."""
+    target, by, note = asked.target, asked.by, asked.note
+    if asked.action is Action.VERIFY and await repository.needs_photo_to_verify(session, clue.id):
         raise InvalidInput(
             f"matter {clue.matter_code} is verified with a photo of the result: add one "
             "(POST /api/v1/clues/{id}/evidence) before verifying"
         )
-    if action is Action.REWORK:
-        return await _rework(session, clue, by=by, note=note)
-    if action is Action.LINK:
-        if into is None:
-            raise InvalidInput("link needs `into`, the id of the clue this one repeats")
-        await duplicates.link(session, clue, into=into, by=by, note=note)
-        return await _reloaded(session, clue.id)
-    if action is Action.UNLINK:
-        await duplicates.unlink(session, clue, by=by, note=note)
-        return await _reloaded(session, clue.id)
-    if action is Action.RELOCATE:
-        if position is None:
-            raise InvalidInput("relocate needs `lon` and `lat` (and `crs`: wgs84 or gcj02)")
-        await relocation.relocate(session, clue, to=position, waiting=target, by=by, note=note)
-        return await _reloaded(session, clue.id)
     events = [clue_events.transition(clue, target, by=by, note=note)]
     if target is State.HANDLED and clue.assistants:
         events[0].data["assistant_reports"] = await joint.reports(session, clue.id)
@@ -267,7 +279,24 @@ async def act(
         events.append(follow)
     await steps.apply(session, clue.id, change, events, route=route)
     await repository.count_step(session, clue.id, target)
-    return await _reloaded(session, clue.id)
+
+
+async def _link(session: AsyncSession, clue: ClueRecord, asked: Asked) -> None:
+    if asked.into is None:
+        raise InvalidInput("link needs `into`, the id of the clue this one repeats")
+    await duplicates.link(session, clue, into=asked.into, by=asked.by, note=asked.note)
+
+
+async def _unlink(session: AsyncSession, clue: ClueRecord, asked: Asked) -> None:
+    await duplicates.unlink(session, clue, by=asked.by, note=asked.note)
+
+
+async def _relocate(session: AsyncSession, clue: ClueRecord, asked: Asked) -> None:
+    if asked.position is None:
+        raise InvalidInput("relocate needs `lon` and `lat` (and `crs`: wgs84 or gcj02)")
+    await relocation.relocate(
+        session, clue, to=asked.position, waiting=asked.target, by=asked.by, note=asked.note
+    )
 
 
 async def get_scoped(*, session: AsyncSession, clue_id: int, by: Principal) -> ClueRecord:
@@ -367,15 +396,9 @@ async def _redispatch(
     return change, follow, route
 
 
-async def _manual_dispatch(
-    session: AsyncSession,
-    clue: ClueRecord,
-    *,
-    by: Principal,
-    note: str | None,
-    squad_code: str | None,
-) -> ClueRecord:
+async def _manual_dispatch(session: AsyncSession, clue: ClueRecord, asked: Asked) -> None:
     """An operator sends the clue to a squad of their choice, always with a reason."""
+    by, note, squad_code = asked.by, asked.note, asked.squad_code
     if not squad_code:
         raise InvalidInput("dispatch needs `squad`, the code of the squad to send")
     if note is None:
@@ -400,7 +423,6 @@ async def _manual_dispatch(
         State.DISPATCHED, squad_code, clue_events.deadline(chosen), None, clue.status_note
     )
     await steps.apply(session, clue.id, change, [event], route=chosen)
-    return await _reloaded(session, clue.id)
 
 
 async def _reloaded(session: AsyncSession, clue_id: int) -> ClueRecord:
@@ -456,10 +478,9 @@ async def lock(*, session: AsyncSession, clue_id: int) -> ClueRecord:
     return clue
 
 
-async def _rework(
-    session: AsyncSession, clue: ClueRecord, *, by: Principal, note: str | None
-) -> ClueRecord:
+async def _rework(session: AsyncSession, clue: ClueRecord, asked: Asked) -> None:
     """Verification found it not fixed (返工): back to the same squad with a fresh deadline."""
+    by, note = asked.by, asked.note
     route = await _route_again(session, clue, prefer=clue.squad_code)
     deadline = clue_events.deadline(replace(route, squad_code=clue.squad_code))
     event = clue_events.transition(clue, State.DISPATCHED, by=by, note=note)
@@ -467,7 +488,6 @@ async def _rework(
     change = Change(State.DISPATCHED, clue.squad_code, deadline, None, note)
     await steps.apply(session, clue.id, change, [event], route=route)
     await repository.count_rework(session, clue.id)
-    return await _reloaded(session, clue.id)
 
 
 async def accept_timed_out(*, session: AsyncSession, clue: ClueRecord, now: datetime) -> str:
@@ -531,3 +551,15 @@ async def accept_timed_out(*, session: AsyncSession, clue: ClueRecord, now: date
     )
     await steps.apply(session, clue.id, waiting, [notice, queued])
     return "to the operator queue"
+
+
+Handler = Callable[[AsyncSession, ClueRecord, Asked], Awaitable[None]]
+
+# The actions with a step of their own; every other action is a plain `_transition`.
+HANDLERS: dict[Action, Handler] = {
+    Action.DISPATCH: _manual_dispatch,
+    Action.REWORK: _rework,
+    Action.LINK: _link,
+    Action.UNLINK: _unlink,
+    Action.RELOCATE: _relocate,
+}
