@@ -6,7 +6,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI, Request
@@ -168,9 +168,22 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            await _start_components(app, stack)
+            yield
+
+    async def _start_components(app: FastAPI, stack: AsyncExitStack) -> None:
+        """Start every component of a process; each is stopped, in the reverse order, by
+        the stack when the app stops (or when a later one fails to start)."""
+
+        async def started(start: Awaitable[None], stop: Callable[[], Awaitable[None]]) -> None:
+            await start
+            stack.push_async_callback(stop)
+
         database = Database.from_settings(
             settings, info={"dispatch_policy": dispatch_policy(settings)}
         )
+        stack.push_async_callback(database.dispose)
         bus = build_bus(settings)
         hub = Hub(
             database=database,
@@ -193,7 +206,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             channel=revocation_channel(settings),
         )
         app.state.revocations = revocations
-        await revocations.start()
+        await started(revocations.start(), revocations.stop)
         app.state.demo_status = DemoStatus(database)
         limiter = (
             RedisRateLimiter(settings.redis, f"{settings.event_channel}:rate")
@@ -201,10 +214,13 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             else MemoryRateLimiter()
         )
         app.state.limiter = limiter
+        if isinstance(limiter, RedisRateLimiter):
+            stack.push_async_callback(limiter.close)
         telemetry_bus, telemetry_hub = build_telemetry_bus(settings), TelemetryHub()
 
         pauses = gcpolicy.PauseMeter()
         pauses.install()
+        stack.callback(pauses.uninstall)
 
         def sample_connections() -> None:
             instruments.connections(
@@ -220,21 +236,22 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         video = build_video(settings, StreamEvents(database=database, telemetry=telemetry_bus))
         app.state.telemetry_bus, app.state.telemetry_hub = telemetry_bus, telemetry_hub
         app.state.video, app.state.stream_lookup = video, stream_lookup(video)
-        await hub.start()
-        await bus.start(hub.offer, on_reconnect=hub.nudge)
-        await relay.start()
-        await telemetry_bus.start(telemetry_hub.offer)
-        await video.start()
+        await started(hub.start(), hub.stop)
+        await started(bus.start(hub.offer, on_reconnect=hub.nudge), bus.stop)
+        await started(relay.start(), relay.stop)
+        await started(telemetry_bus.start(telemetry_hub.offer), telemetry_bus.stop)
+        # closing it ends every peer connection and finishes the recordings
+        await started(video.start(), video.close)
         scheduler = Scheduler(
             database=database, clock=clock, poll_seconds=settings.scheduler_poll_seconds
         )
-        await scheduler.start()
+        await started(scheduler.start(), scheduler.stop)
         webhooks = WebhookDeliverer(
             database=database, clock=clock, poll_seconds=settings.outbox_poll_seconds
         )
-        await webhooks.start()
+        await started(webhooks.start(), webhooks.stop)
         alerts = AlertWorker(database=database, settings=settings, clock=clock)
-        await alerts.start()
+        await started(alerts.start(), alerts.stop)
         reports = ReportScheduler(
             database=database,
             clock=clock,
@@ -244,30 +261,12 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             poll_seconds=settings.reports_poll_seconds,
         )
         if settings.reports_schedule:
-            await reports.start()
-        await sampler.start()
+            await started(reports.start(), reports.stop)
+        stack.callback(instruments.process_stopped)
+        await started(sampler.start(), sampler.stop)
         warmed_up = _settle_heap(settings)
-        try:
-            yield
-        finally:
-            if warmed_up is not None:
-                warmed_up.cancel()
-            pauses.uninstall()
-            await sampler.stop()
-            instruments.process_stopped()
-            await reports.stop()
-            await alerts.stop()
-            await webhooks.stop()
-            await scheduler.stop()
-            await video.close()  # every peer connection closed, recordings finished
-            await telemetry_bus.stop()
-            await relay.stop()
-            await bus.stop()
-            await hub.stop()
-            await revocations.stop()
-            if isinstance(limiter, RedisRateLimiter):
-                await limiter.close()
-            await database.dispose()
+        if warmed_up is not None:
+            stack.callback(warmed_up.cancel)
 
     # FastAPIOffline: /docs and /redoc from the package's own copies of Swagger UI and
     # ReDoc, not from a CDN that a government network cannot reach.
