@@ -219,6 +219,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     user_reset.add_argument("login")
     user_reset.set_defaults(run=_user_reset)
+    user.add_parser(
+        "rekey-totp",
+        help="seal every TOTP secret again with the current TOTP_KEY (after a rotation)",
+    ).set_defaults(run=_user_rekey_totp)
 
     serve = commands.add_parser("serve", help="serve the HTTP and websocket API")
     serve.add_argument("--host", default="127.0.0.1")
@@ -755,6 +759,18 @@ def _user_reset(args: argparse.Namespace) -> None:
 
     print(_with_session(work))
     _announce_revocation()
+
+
+def _user_rekey_totp(args: argparse.Namespace) -> None:
+    from command_center.accounts import service
+
+    policy = service.AccountPolicy.from_settings(_settings())
+
+    async def work(session: AsyncSession) -> str:
+        count = await service.reseal_second_factors(session=session, policy=policy)
+        return f"{count} second factors sealed again with key {policy.vault().current_id}"
+
+    print(_with_session(work))
 
 
 def _check_scope_exists(squad: str | None, jurisdiction: str | None) -> None:

@@ -173,6 +173,23 @@ class Settings(BaseSettings):
         description="Roles that must sign in with a second factor (TOTP), comma-separated; "
         "`*` for every role (等保 level 3 read strictly).",
     )
+    totp_key: SecretStr | None = Field(
+        default=None,
+        description="Key material (at least 32 random characters) from which the AES-GCM key "
+        "sealing TOTP secrets at rest is derived (HKDF); unset: derived from SECRET_KEY.",
+    )
+    totp_key_previous: Annotated[list[SecretStr], NoDecode] = Field(
+        default=[],
+        description="Earlier TOTP_KEY (or SECRET_KEY) values, comma-separated, still opening "
+        "secrets sealed before a rotation until `command-center user rekey-totp` reseals them.",
+    )
+    password_max_age_days: int = Field(
+        default=90,
+        ge=0,
+        le=3650,
+        description="Days after which a password must be changed at the next sign-in "
+        "(定期更换); 0: passwords do not age.",
+    )
     revocation_poll_seconds: float = Field(
         default=1.0,
         gt=0,
@@ -608,6 +625,7 @@ class Settings(BaseSettings):
         "ice_host_addresses",
         "ice_servers",
         "totp_required_roles",
+        "totp_key_previous",
         "oidc_second_factor_amr",
         "open311_public_channels",
         "redis_sentinels",
@@ -763,6 +781,15 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("totp_key")
+    @classmethod
+    def _strong_totp_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value() == "":
+            return None
+        if len(value.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(f"TOTP_KEY must be at least {MIN_SECRET_KEY_LENGTH} random characters")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -819,6 +846,13 @@ class Settings(BaseSettings):
                 f"{MIN_SECRET_KEY_LENGTH} characters in the environment or .env"
             )
         return self.secret_key.get_secret_value()
+
+    def totp_key_materials(self) -> tuple[str, list[str]] | None:
+        """(current, previous) key materials sealing TOTP secrets; None without any key."""
+        current = self.totp_key or self.secret_key
+        if current is None:
+            return None
+        return current.get_secret_value(), [k.get_secret_value() for k in self.totp_key_previous]
 
 
 def load_settings() -> Settings:

@@ -246,3 +246,10 @@ def safe_next(target: str | None, default: str = "/console") -> str:
 
 def totp_required(role: Role, required_roles: Sequence[str]) -> bool:
     return "*" in required_roles or role.value in required_roles
+
+
+def password_expired(
+    *, changed_at: datetime | None, now: datetime, max_age: timedelta | None
+) -> bool:
+    """True when a password set at changed_at is older than max_age (None: no age)."""
+    return max_age is not None and changed_at is not None and now - changed_at >= max_age

@@ -14,7 +14,7 @@ USER_COLUMNS = (
     "u.id, u.login, u.full_name, u.officer_number, u.phone, u.department, u.role, "
     "u.squad_code, u.jurisdiction_code, u.active, u.password_hash, "
     "u.password_change_required, u.totp_secret, u.wecom_userid, u.dingtalk_userid, "
-    "u.preferred_channel, u.quiet_start, u.quiet_end"
+    "u.preferred_channel, u.quiet_start, u.quiet_end, u.password_changed_at"
 )
 
 
@@ -38,6 +38,7 @@ class UserRow:
     preferred_channel: str | None = None
     quiet_start: time | None = None  # local time; the window may span midnight
     quiet_end: time | None = None
+    password_changed_at: datetime | None = None
 
     @property
     def quiet_hours(self) -> str | None:
@@ -47,7 +48,7 @@ class UserRow:
 
 
 def _user(row: Any) -> UserRow:
-    return UserRow(*row[:18])
+    return UserRow(*row[:19])
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,16 @@ async def user_by_id(session: AsyncSession, user_id: int) -> UserRow | None:
 async def list_users(session: AsyncSession) -> list[UserRow]:
     rows = await session.execute(text(f"SELECT {USER_COLUMNS} FROM users u ORDER BY u.login"))
     return [_user(row) for row in rows]
+
+
+async def second_factor_secrets(session: AsyncSession) -> list[tuple[int, str]]:
+    """(account id, sealed TOTP secret) of every account that has one, locked for update."""
+    rows = await session.execute(
+        text(
+            "SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL ORDER BY id FOR UPDATE"
+        )
+    )
+    return [(int(row[0]), str(row[1])) for row in rows]
 
 
 async def update_user(session: AsyncSession, user_id: int, **values: Any) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -26,13 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from command_center.accounts import model, repository
 from command_center.accounts.model import ADMIN_ROLES, LockRule, PasswordPolicy, RuleBroken
 from command_center.accounts.repository import TokenRow, UserRow
+from command_center.accounts.totp_vault import TotpVault, VaultError
 from command_center.alerts.model import QuietHours
 from command_center.auth import tokens
 from command_center.auth.model import Principal, Role
 from command_center.errors import Conflict, Forbidden, InvalidInput, NotFound
 from command_center.realtime import outbox
 from command_center.realtime.events import PendingEvent
-from command_center.settings import Settings
+from command_center.settings import ConfigurationError, Settings
 
 WRONG_CREDENTIALS = "wrong login name or password"
 TOUCH_EVERY = timedelta(seconds=15)  # last_seen_at is written at most this often
@@ -51,6 +52,15 @@ class AccountPolicy:
     totp_roles: tuple[str, ...]
     token_days_person: int
     token_days_device: int
+    totp_vault: TotpVault | None = None  # None: neither TOTP_KEY nor SECRET_KEY is set
+    password_max_age: timedelta | None = None  # None: passwords do not age
+
+    def vault(self) -> TotpVault:
+        if self.totp_vault is None:
+            raise ConfigurationError(
+                "second factors are sealed with TOTP_KEY or SECRET_KEY; set one of them"
+            )
+        return self.totp_vault
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AccountPolicy:
@@ -66,7 +76,25 @@ class AccountPolicy:
             totp_roles=tuple(settings.totp_required_roles),
             token_days_person=settings.token_max_days_person,
             token_days_device=settings.token_max_days_device,
+            totp_vault=_vault_of(settings),
+            password_max_age=(
+                timedelta(days=settings.password_max_age_days)
+                if settings.password_max_age_days
+                else None
+            ),
         )
+
+
+@cache
+def _vault_cached(current: str, previous: tuple[str, ...]) -> TotpVault:
+    return TotpVault.from_materials(current, previous)
+
+
+def _vault_of(settings: Settings) -> TotpVault | None:
+    materials = settings.totp_key_materials()
+    if materials is None:
+        return None
+    return _vault_cached(materials[0], tuple(materials[1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +219,7 @@ async def create_user(
     _check_password(password, normal, policy)
     needs_totp = model.totp_required(role, policy.totp_roles)
     secret = pyotp.random_base32() if needs_totp else None
+    vault = policy.vault() if secret else None
     try:
         async with session.begin_nested():
             user_id = await repository.insert_user(
@@ -205,11 +234,15 @@ async def create_user(
                 jurisdiction_code=jurisdiction,
                 password_hash=_hasher().hash(password),
                 password_change_required=must_change_password,
-                totp_secret=secret,
+                totp_secret=None,
                 **(channels or ChannelIdentities()).columns(),
             )
     except IntegrityError as exc:
         raise integrity_error(exc) from None
+    if secret and vault:  # sealed with the account id, known only now
+        await repository.update_user(
+            session, user_id, totp_secret=vault.seal(secret, user_id=user_id)
+        )
     codes = await _new_recovery_codes(session, user_id) if secret else ()
     await _record(
         session,
@@ -357,9 +390,10 @@ async def login(
     if user.totp_secret:
         if not totp:
             return Refused("a second factor (TOTP code) is required", totp_required=True)
-        if not await _second_factor(session, user, totp.strip()):
+        if not await _second_factor(session, user, totp.strip(), policy):
             return await _failed(session, key, user, client, now, policy, totp_required=True)
     await repository.clear_failures(session, key)
+    user = await _age_password(session, user, client, now, policy)
     cookie, csrf = await start_session(
         session=session, user=user, client=client, now=now, policy=policy
     )
@@ -402,13 +436,35 @@ async def _failed(
     return Refused(WRONG_CREDENTIALS, totp_required=totp_required)
 
 
-async def _second_factor(session: AsyncSession, user: UserRow, code: str) -> bool:
+async def _second_factor(
+    session: AsyncSession, user: UserRow, code: str, policy: AccountPolicy
+) -> bool:
     """A current TOTP code (RFC 6238, one step of clock skew either way) or an unused
-    recovery code, which is used up."""
+    recovery code, which is used up. ConfigurationError when the sealing key is missing
+    or is not the one (nor a previous one) that sealed the secret."""
     assert user.totp_secret
-    if code.isdigit() and pyotp.TOTP(user.totp_secret).verify(code, valid_window=1):
+    try:
+        secret = policy.vault().open(user.totp_secret, user_id=user.id)
+    except VaultError as exc:
+        raise ConfigurationError(f"{exc}: check TOTP_KEY and TOTP_KEY_PREVIOUS") from None
+    if code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1):
         return True
     return await repository.use_recovery_code(session, user.id, hash_secret(code))
+
+
+async def _age_password(
+    session: AsyncSession, user: UserRow, client: Client, now: datetime, policy: AccountPolicy
+) -> UserRow:
+    """A password older than PASSWORD_MAX_AGE_DAYS must be changed now (定期更换): the
+    account is marked as after a reset, and the session gets only the change."""
+    changed = user.password_changed_at
+    if user.password_change_required or not model.password_expired(
+        changed_at=changed, now=now, max_age=policy.password_max_age
+    ):
+        return user
+    await repository.update_user(session, user.id, password_change_required=True)
+    await _record(session, "password_expired", client, user=user.id, login=user.login)
+    return replace(user, password_change_required=True)
 
 
 async def start_session(
@@ -501,7 +557,11 @@ async def change_password(
         raise InvalidInput("the new password must differ from the current one")
     _check_password(new, user.login, policy)
     await repository.update_user(
-        session, user.id, password_hash=_hasher().hash(new), password_change_required=False
+        session,
+        user.id,
+        password_hash=_hasher().hash(new),
+        password_change_required=False,
+        password_changed_at=datetime.now(UTC),
     )
     await _record(session, "password_changed", client, user=user.id, login=user.login)
 
@@ -654,6 +714,26 @@ async def revoke_token(
             by=_actor(by),
         )
     return record
+
+
+async def reseal_second_factors(*, session: AsyncSession, policy: AccountPolicy) -> int:
+    """Seal again, with the current key, every TOTP secret sealed by a previous one (a key
+    rotation: TOTP_KEY new, TOTP_KEY_PREVIOUS old). ConfigurationError, nothing changed,
+    when some secret opens with none of the keys. Returns how many were sealed again."""
+    vault = policy.vault()
+    changed = 0
+    for user_id, stored in await repository.second_factor_secrets(session):
+        if not vault.needs_reseal(stored):
+            continue
+        try:
+            plain = vault.open(stored, user_id=user_id)
+        except VaultError as exc:
+            raise ConfigurationError(f"account {user_id}: {exc}") from None
+        await repository.update_user(
+            session, user_id, totp_secret=vault.seal(plain, user_id=user_id)
+        )
+        changed += 1
+    return changed
 
 
 def otp_now(secret: str) -> str:

@@ -9,6 +9,7 @@ import pyotp
 import pytest
 from sqlalchemy import text
 
+from command_center.accounts import service
 from command_center.auth import tokens
 from command_center.db.session import Database
 from command_center.settings import Settings
@@ -82,12 +83,14 @@ async def test_an_administrator_account_gets_a_second_factor_once(
     secret = pyotp.parse_uri(uri).secret
     assert len(lines) >= 4 + 8  # the URI and eight recovery codes
     async with database.sessions() as session:
-        stored = (
+        user_id, stored = (
             await session.execute(
-                text("SELECT totp_secret FROM users WHERE login = :l"), {"l": login}
+                text("SELECT id, totp_secret FROM users WHERE login = :l"), {"l": login}
             )
-        ).scalar_one()
-    assert stored == secret
+        ).one()
+    assert secret not in stored  # sealed at rest (accounts/totp_vault.py)
+    vault = service.AccountPolicy.from_settings(settings).vault()
+    assert vault.open(stored, user_id=user_id) == secret
     again = run_with_stdin(
         settings,
         "Shen-Ji-Yuan-2026\n",
@@ -142,3 +145,12 @@ def test_disable_and_reset_password(database: Database, settings: Settings) -> N
     assert disabled.returncode == 0 and "disabled" in disabled.stdout
     missing = run(settings, "user", "disable", "nobody-here")
     assert missing.returncode == 1 and "no account nobody-here" in missing.stderr
+
+
+def test_rekey_totp_leaves_secrets_sealed_with_the_current_key(
+    database: Database, settings: Settings
+) -> None:
+    done = run(settings, "user", "rekey-totp")
+    assert done.returncode == 0, done.stderr
+    key_id = service.AccountPolicy.from_settings(settings).vault().current_id
+    assert done.stdout.strip().endswith(f"sealed again with key {key_id}")
