@@ -10,6 +10,7 @@ BoundaryError naming the problem.
 """
 
 import json
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,7 +43,10 @@ def read_boundary_file(
     """
     field_of = _field_names(mapping or {})
     try:
-        meta, _fids, geometries, values = pyogrio.raw.read(data)
+        with warnings.catch_warnings():
+            # GDAL warns that an uploaded GeoPackage lacks its .gpkg name: bytes have none
+            warnings.simplefilter("ignore", RuntimeWarning)
+            meta, _fids, geometries, values = pyogrio.raw.read(data)
     except (DataSourceError, DataLayerError):
         raise BoundaryError(
             f"{filename}: not a readable GeoJSON, zipped Shapefile or GeoPackage"
