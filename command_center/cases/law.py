@@ -212,3 +212,45 @@ def seizure_ends(started: date, *, extension_days: int = 0, testing_days: int = 
 def document_number(body: str, kind: str, year: int, sequence: int) -> str:
     """丽综执罚决字〔2026〕第12号: per body, kind and year."""
     return f"{body}{kind}字〔{year}〕第{sequence}号"
+
+
+@dataclass(frozen=True, slots=True)
+class Standard:
+    """One circumstance of a matter's discretion standard (裁量基准), in force from a day."""
+
+    circumstance: str
+    effective_from: date
+    fine_min: Decimal | None = None
+    fine_max: Decimal | None = None
+
+
+def standard_in_force(
+    standards: Iterable[Standard], circumstance: str, violation: date
+) -> Standard:
+    """The version of `circumstance` in force on the day of the violation."""
+    versions = [
+        s for s in standards if s.circumstance == circumstance and s.effective_from <= violation
+    ]
+    if not versions:
+        raise LawRefuses(
+            f"no discretion standard for the circumstance {circumstance!r} "
+            f"was in force on {violation}"
+        )
+    return max(versions, key=lambda s: s.effective_from)
+
+
+def check_proposal(standard: Standard, penalty: Penalty, reason: str | None) -> bool:
+    """A proposed fine outside the standard's range needs a written reason. True when the
+    fine lies outside the range (the case then carries the "fine outside the standard" warning)."""
+    if penalty.kind is not Kind.FINE or penalty.amount is None:
+        return False
+    low, high = standard.fine_min, standard.fine_max
+    outside = (low is not None and penalty.amount < low) or (
+        high is not None and penalty.amount > high
+    )
+    if outside and not (reason and reason.strip()):
+        raise LawRefuses(
+            f"a fine of {penalty.amount} yuan lies outside the discretion standard "
+            f"({low}–{high} yuan): give the written reason"
+        )
+    return outside

@@ -143,3 +143,16 @@ def test_transition_table_and_permissions() -> None:
     assert permission(g, Action.REVIEW) == "case.review"
     assert permission(g, Action.DECIDE) == "case.decide"
     assert permission(Procedure.SUMMARY, Action.DECIDE) == "case.investigate"
+
+
+def test_the_standard_in_force_on_the_violation_day_and_a_fine_outside_it() -> None:
+    old = law.Standard("一般", date(2020, 1, 1), Decimal(100), Decimal(500))
+    new = law.Standard("一般", date(2026, 7, 1), Decimal(200), Decimal(1000))
+    assert law.standard_in_force([old, new], "一般", date(2026, 6, 30)) is old
+    assert law.standard_in_force([old, new], "一般", date(2026, 7, 1)) is new
+    with pytest.raises(LawRefuses, match="discretion standard"):
+        law.standard_in_force([old, new], "严重", date(2026, 7, 1))
+    assert not law.check_proposal(new, fine(500), None)
+    with pytest.raises(LawRefuses, match="written reason"):
+        law.check_proposal(new, fine(1500), None)
+    assert law.check_proposal(new, fine(1500), "repeat offence, third case this year")
