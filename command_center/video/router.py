@@ -27,7 +27,7 @@ from command_center.clues.schemas import ClueOut
 from command_center.errors import DomainError, InvalidInput, Unauthenticated
 from command_center.telemetry.dependencies import AnyPrincipal
 from command_center.telemetry.schemas import PositionOut
-from command_center.video import recordings
+from command_center.video import cameras, recordings
 from command_center.video import service as video_service
 from command_center.video.rtmp import (
     RtmpPush,
@@ -38,6 +38,8 @@ from command_center.video.rtmp import (
     read_push,
 )
 from command_center.video.schemas import (
+    CameraIn,
+    CameraOut,
     EvidenceOut,
     RecordingIn,
     RecordingOut,
@@ -117,7 +119,10 @@ async def whip_options(stream: StreamName) -> Response:
 
 @router.post("/whep/{stream}", status_code=201, response_class=Response, responses=SDP_RESPONSES)
 async def whep_watch(stream: StreamName, request: Request, by: AnyPrincipal) -> Response:
-    """Watch a live stream in your scope: the camera's own frames, relayed, not transcoded."""
+    """Watch a live stream in your scope: the camera's own frames, relayed, not transcoded.
+    A registered fixed camera is pulled now if nobody watches it yet (503 with the reason
+    when it cannot be reached)."""
+    await _need_camera(request, by, stream)
     video_service.visible(video=_video(request), by=by, stream=stream)
     refused = _not_sdp(request)
     if refused is not None:
@@ -171,6 +176,7 @@ async def take_snapshot(
     """Take a frame now and attach it to a clue as a JPEG (`clue.evidence_added`, with its
     SHA-256, the device, the time and the device's position)."""
     state = request.app.state
+    await _need_camera(request, by, stream)
     evidence = await video_service.snapshot_to_clue(
         database=state.database,
         store=state.media,
@@ -209,6 +215,7 @@ async def start_recording(
 ) -> RecordingOut:
     """Start recording the stream to RECORDINGS_DIR (for a clue, if `clue_id` is given)."""
     state = request.app.state
+    await _need_camera(request, by, stream)
     recorder = await recordings.start(
         database=state.database,
         video=_video(request),
@@ -225,6 +232,74 @@ async def stop_recording(stream: StreamName, request: Request, by: AnyPrincipal)
     """Stop recording; the answer carries the file's SHA-256, also in the event log."""
     result = await recordings.stop(video=_video(request), by=by, stream=stream)
     return RecordingOut.finished(stream, result)
+
+
+# --- fixed cameras pulled over RTSP -------------------------------------------------------
+
+
+@router.put("/api/v1/cameras/{device}", response_model=CameraOut)
+async def register_camera(
+    device: StreamName, body: CameraIn, request: Request, by: AnyPrincipal
+) -> CameraOut:
+    """Register (or replace) a fixed camera (admins): its RTSP URL without credentials,
+    the user name and password it asks for (stored encrypted, never shown back). It is
+    watched at `/whep/<device>` and pulled only while someone needs it."""
+    state = request.app.state
+    camera = await cameras.register(
+        database=state.database,
+        sealer=state.camera_sealer,
+        puller=state.camera_puller,
+        by=by,
+        device_id=device,
+        rtsp_url=body.rtsp_url,
+        username=body.username,
+        password=body.password,
+        squad_code=body.squad_code,
+        label=body.label,
+    )
+    return CameraOut.of(camera)
+
+
+@router.get("/api/v1/cameras", response_model=list[CameraOut])
+async def list_cameras(request: Request, by: AnyPrincipal) -> list[CameraOut]:
+    """Every fixed camera with the state of its pull (admins)."""
+    state = request.app.state
+    found = await cameras.cameras(database=state.database, puller=state.camera_puller, by=by)
+    return [CameraOut.of(c) for c in found]
+
+
+@router.get("/api/v1/cameras/{device}", response_model=CameraOut)
+async def get_camera(device: StreamName, request: Request, by: AnyPrincipal) -> CameraOut:
+    """One camera: `pull.state` is idle, connecting, live or backing_off, with the last
+    error and the seconds to the next attempt."""
+    state = request.app.state
+    camera = await cameras.camera(
+        database=state.database, puller=state.camera_puller, by=by, device_id=device
+    )
+    return CameraOut.of(camera)
+
+
+@router.delete("/api/v1/cameras/{device}", status_code=204, response_class=Response)
+async def remove_camera(device: StreamName, request: Request, by: AnyPrincipal) -> Response:
+    """Forget a camera's URL and credentials; its stream ends. The device stays."""
+    state = request.app.state
+    await cameras.remove(
+        database=state.database, puller=state.camera_puller, by=by, device_id=device
+    )
+    return Response(status_code=204)
+
+
+async def _need_camera(request: Request, by: Principal, stream: str) -> None:
+    state = request.app.state
+    await cameras.need(
+        database=state.database,
+        video=_video(request),
+        sealer=state.camera_sealer,
+        puller=state.camera_puller,
+        by=by,
+        stream=stream,
+        wait_seconds=state.settings.video_connect_timeout_seconds,
+    )
 
 
 # --- RTMP: a device's push key, nginx's callbacks -------------------------------------------

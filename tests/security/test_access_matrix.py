@@ -226,6 +226,15 @@ MATRIX = (
     Row("GET", "/ogc/collections/{collection_id}/items/{feature_id}",
         {**only(200, *SEES_A), "other_squad": 404, "other_operator": 404},
         values={"collection_id": "open_clues", "feature_id": "{clue_id}"}),
+    # --- fixed cameras pulled over RTSP: administrators only --------------------------
+    Row("PUT", "/api/v1/cameras/{device}", only(200, "admin", device=403),
+        {"json": {"rtsp_url": "rtsp://127.0.0.1:9/stream1", "username": "u", "password": "p"}},
+        {"device": "CAM-NEW-1"}),
+    Row("GET", "/api/v1/cameras", only(200, "admin", device=403)),
+    Row("GET", "/api/v1/cameras/{device}", only(404, "admin", device=403),
+        values={"device": "CAM-NONE"}),
+    Row("DELETE", "/api/v1/cameras/{device}", only(404, "admin", device=403),
+        values={"device": "CAM-NONE"}),
     # --- RTMP: a device's push key; nginx's callbacks take the key in the form alone ---
     Row("GET", "/api/v1/rtmp/push", only(200, "device", device=200)),
     *(Row("POST", path, everyone(401),

@@ -1,0 +1,46 @@
+"""Fixed cameras pulled over RTSP: a device of kind `fixed_camera` with its RTSP URL
+(without credentials) and its password sealed with AES-GCM (command_center.video.credentials).
+
+Revision ID: 0021
+Revises: 0015
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0021"
+down_revision: str | None = "0015"
+branch_labels = None
+depends_on = None
+
+UPGRADE = """
+ALTER TABLE devices DROP CONSTRAINT devices_kind_check;
+ALTER TABLE devices ADD CONSTRAINT devices_kind_check
+    CHECK (kind IN ('phone', 'body_camera', 'drone', 'fixed_camera'));
+
+CREATE TABLE cameras (
+    device_id        text PRIMARY KEY REFERENCES devices (id) ON DELETE CASCADE,
+    rtsp_url         text NOT NULL CHECK (rtsp_url ~ '^rtsps?://'),
+    username         text,
+    sealed_password  bytea,
+    registered_at    timestamptz NOT NULL DEFAULT now(),
+    registered_by    jsonb NOT NULL
+);
+"""
+
+DOWNGRADE = """
+DROP TABLE IF EXISTS cameras;
+DELETE FROM devices WHERE kind = 'fixed_camera';
+ALTER TABLE devices DROP CONSTRAINT devices_kind_check;
+ALTER TABLE devices ADD CONSTRAINT devices_kind_check
+    CHECK (kind IN ('phone', 'body_camera', 'drone'));
+"""
+
+
+def upgrade() -> None:
+    op.execute(UPGRADE)
+
+
+def downgrade() -> None:
+    op.execute(DOWNGRADE)
