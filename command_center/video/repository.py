@@ -61,6 +61,43 @@ async def finish_recording(
     )
 
 
+async def set_store_key(session: AsyncSession, recording_id: int, store_key: str) -> None:
+    await session.execute(
+        text("UPDATE recordings SET store_key = :key WHERE id = :id"),
+        {"id": recording_id, "key": store_key},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingRow:
+    id: int
+    stream: str
+    device_id: str
+    file_name: str
+    media_type: str
+    sha256: str | None
+    store_key: str | None
+
+
+async def get_recording(session: AsyncSession, recording_id: int) -> RecordingRow | None:
+    found = await session.execute(
+        text("""
+            SELECT id, stream, device_id, file_name, media_type, sha256, store_key
+            FROM recordings WHERE id = :id
+        """),
+        {"id": recording_id},
+    )
+    row = found.one_or_none()
+    return RecordingRow(*row) if row else None
+
+
+async def recording_id(session: AsyncSession, file_name: str) -> int | None:
+    found = await session.execute(
+        text("SELECT id FROM recordings WHERE file_name = :file"), {"file": file_name}
+    )
+    return found.scalar_one_or_none()
+
+
 async def delete_recording(session: AsyncSession, recording_id: int) -> None:
     await session.execute(text("DELETE FROM recordings WHERE id = :id"), {"id": recording_id})
 

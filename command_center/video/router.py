@@ -12,14 +12,18 @@ command_center.video.rtmp): a 2xx accepts a push, anything else refuses it.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import logging
 import time
+from contextlib import ExitStack
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.background import BackgroundTask
 
 from command_center.auth.dependencies import check_token
 from command_center.auth.model import DEVICE_ID_PATTERN, Principal
@@ -57,6 +61,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["video"])
 
 SDP = "application/sdp"
+MATROSKA = "video/x-matroska"
 PAGES = FilePath(__file__).parent / "pages"
 JAVASCRIPT = "text/javascript; charset=utf-8"
 StreamName = Annotated[str, Path(pattern=DEVICE_ID_PATTERN, description="Stream = device id")]
@@ -216,22 +221,62 @@ async def start_recording(
     """Start recording the stream to RECORDINGS_DIR (for a clue, if `clue_id` is given)."""
     state = request.app.state
     await _need_camera(request, by, stream)
-    recorder = await recordings.start(
+    started = await recordings.start(
         database=state.database,
         video=_video(request),
         by=by,
         stream=stream,
         clue_id=body.clue_id if body else None,
         directory=state.settings.recordings_dir,
+        store=state.media,
     )
-    return RecordingOut(stream=stream, file=recorder.path.name, started_at=recorder.started_at)
+    recorder = started.recorder
+    return RecordingOut(
+        id=started.recording_id,
+        stream=stream,
+        file=recorder.path.name,
+        started_at=recorder.started_at,
+    )
 
 
 @router.delete("/api/v1/streams/{stream}/recording", response_model=RecordingOut)
 async def stop_recording(stream: StreamName, request: Request, by: AnyPrincipal) -> RecordingOut:
     """Stop recording; the answer carries the file's SHA-256, also in the event log."""
-    result = await recordings.stop(video=_video(request), by=by, stream=stream)
-    return RecordingOut.finished(stream, result)
+    recording_id, result = await recordings.stop(
+        database=request.app.state.database, video=_video(request), by=by, stream=stream
+    )
+    return RecordingOut.finished(stream, result, recording_id)
+
+
+@router.get(
+    "/api/v1/recordings/{recording_id}/file",
+    response_class=FileResponse,
+    responses={200: {"content": {MATROSKA: {}}, "description": "The recording, checked"}},
+)
+async def recording_file(
+    recording_id: Annotated[int, Path(ge=1)], request: Request, by: AnyPrincipal
+) -> Response:
+    """A finished recording, from the evidence store whichever host recorded it, checked
+    against its SHA-256 (also in `Repr-Digest`) before it is served; 500 `damaged` if it
+    fails the check."""
+    state = request.app.state
+    row, opened = await recordings.file(
+        database=state.database,
+        store=state.media,
+        by=by,
+        recording_id=recording_id,
+        directory=state.settings.recordings_dir,
+    )
+    stack = ExitStack()
+    path = await asyncio.to_thread(stack.enter_context, opened)
+    digest = base64.b64encode(bytes.fromhex(row.sha256 or "")).decode()
+    return FileResponse(
+        path,
+        media_type=row.media_type,
+        filename=row.file_name,
+        headers={"Repr-Digest": f"sha-256=:{digest}:"},
+        background=BackgroundTask(stack.close),
+    )
 
 
 # --- fixed cameras pulled over RTSP -------------------------------------------------------

@@ -151,8 +151,12 @@ class RecordingIn(BaseModel):
 
 
 class RecordingOut(BaseModel):
+    id: int | None = None
     stream: str
     file: str
+    download: str | None = Field(
+        default=None, description="Where to fetch the finished file (from the evidence store)"
+    )
     started_at: datetime
     ended_at: datetime | None = None
     sha256: str | None = None
@@ -161,8 +165,12 @@ class RecordingOut(BaseModel):
     reason: str | None = Field(default=None, description="Why it ended")
 
     @classmethod
-    def finished(cls, stream: str, result: RecordingResult) -> RecordingOut:
+    def finished(
+        cls, stream: str, result: RecordingResult, recording_id: int | None = None
+    ) -> RecordingOut:
         return cls(
+            id=recording_id,
+            download=f"/api/v1/recordings/{recording_id}/file" if recording_id else None,
             stream=stream,
             file=result.path.name,
             started_at=result.started_at,

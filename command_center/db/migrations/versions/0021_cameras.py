@@ -1,5 +1,7 @@
 """Fixed cameras pulled over RTSP: a device of kind `fixed_camera` with its RTSP URL
 (without credentials) and its password sealed with AES-GCM (command_center.video.credentials).
+Recordings gain the key of their copy in the evidence store (`store_key`), which any host
+serves them from.
 
 Revision ID: 0021
 Revises: 0015
@@ -27,9 +29,12 @@ CREATE TABLE cameras (
     registered_at    timestamptz NOT NULL DEFAULT now(),
     registered_by    jsonb NOT NULL
 );
+
+ALTER TABLE recordings ADD COLUMN store_key text;
 """
 
 DOWNGRADE = """
+ALTER TABLE recordings DROP COLUMN IF EXISTS store_key;
 DROP TABLE IF EXISTS cameras;
 DELETE FROM devices WHERE kind = 'fixed_camera';
 ALTER TABLE devices DROP CONSTRAINT devices_kind_check;
