@@ -68,12 +68,14 @@ from command_center.telemetry.bus import LocalTelemetryBus, RedisTelemetryBus, T
 from command_center.telemetry.hub import TelemetryHub
 from command_center.telemetry.plausibility import Plausibility
 from command_center.telemetry.router import router as telemetry_router
+from command_center.video.credentials import Sealer, camera_key
 from command_center.video.lifecycle import StreamEvents, stream_lookup
 from command_center.video.router import router as video_router
 from command_center.wslimits import WebsocketCaps
 from feeds.video.ice import IceServers, announce_host_addresses, resolve_host_addresses
 from feeds.video.model import Limits as VideoLimits
 from feeds.video.model import StreamObserver
+from feeds.video.pulling import CameraPuller
 from feeds.video.streams import VideoServer
 from web_console.router import install as install_consoles
 from web_console.router import tiles_of
@@ -236,12 +238,18 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         video = build_video(settings, StreamEvents(database=database, telemetry=telemetry_bus))
         app.state.telemetry_bus, app.state.telemetry_hub = telemetry_bus, telemetry_hub
         app.state.video, app.state.stream_lookup = video, stream_lookup(video)
+        app.state.camera_puller = puller = CameraPuller(
+            video,
+            idle_seconds=settings.camera_idle_seconds,
+            retry_max=settings.camera_retry_max_seconds,
+        )
         await started(hub.start(), hub.stop)
         await started(bus.start(hub.offer, on_reconnect=hub.nudge), bus.stop)
         await started(relay.start(), relay.stop)
         await started(telemetry_bus.start(telemetry_hub.offer), telemetry_bus.stop)
         # closing it ends every peer connection and finishes the recordings
         await started(video.start(), video.close)
+        stack.push_async_callback(puller.close)  # the pulled cameras first
         scheduler = Scheduler(
             database=database, clock=clock, poll_seconds=settings.scheduler_poll_seconds
         )
@@ -285,6 +293,8 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         partner_default=settings.partner_default_rate,
     )
     app.state.signing_key = signing_key
+    camera_secret = settings.camera_key.get_secret_value() if settings.camera_key else None
+    app.state.camera_sealer = Sealer(camera_key(configured=camera_secret, secret_key=signing_key))
     app.state.unknown_code_limit = Limit(settings.progress_unknown_codes_per_minute, 60)
     app.state.public_policy = PublicPolicy(
         channels=frozenset(settings.open311_public_channels),

@@ -376,6 +376,24 @@ class Settings(BaseSettings):
         "default `--service-url`); plain http, which is all nginx's RTMP module speaks.",
     )
 
+    camera_key: SecretStr | None = Field(
+        default=None,
+        description="Encrypts fixed cameras' RTSP credentials at rest (AES-256-GCM): 64 hex "
+        "characters. Unset: derived from SECRET_KEY (changing SECRET_KEY then makes stored "
+        "camera passwords unreadable; register the cameras again).",
+        pattern=r"^[0-9a-fA-F]{64}$",
+    )
+    camera_idle_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="A camera nobody needs this long is let go."
+    )
+    camera_retry_max_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="The longest wait between attempts to reach "
+        "a camera (the waits double from 1 s).",
+    )
+
     # --- consoles: the base map ----------------------------------------------------------
     map_tile_url: str = Field(
         default="",

@@ -22,6 +22,7 @@ SUFFIXES = {
     "image/webp": ".webp",
     "video/webm": ".webm",
     "video/mp4": ".mp4",
+    "video/x-matroska": ".mkv",  # stream recordings
     "application/pdf": ".pdf",
 }
 

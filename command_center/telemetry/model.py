@@ -34,6 +34,7 @@ class DeviceKind(StrEnum):
     PHONE = "phone"
     BODY_CAMERA = "body_camera"
     DRONE = "drone"
+    FIXED_CAMERA = "fixed_camera"  # pulled over RTSP (command_center.video.cameras)
 
 
 # What a device that was never registered is taken to be when it first reports.

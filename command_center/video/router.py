@@ -12,14 +12,18 @@ command_center.video.rtmp): a 2xx accepts a push, anything else refuses it.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import logging
 import time
+from contextlib import ExitStack
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.background import BackgroundTask
 
 from command_center.auth.dependencies import check_token
 from command_center.auth.model import DEVICE_ID_PATTERN, Principal
@@ -27,7 +31,7 @@ from command_center.clues.schemas import ClueOut
 from command_center.errors import DomainError, InvalidInput, Unauthenticated
 from command_center.telemetry.dependencies import AnyPrincipal
 from command_center.telemetry.schemas import PositionOut
-from command_center.video import recordings
+from command_center.video import cameras, recordings
 from command_center.video import service as video_service
 from command_center.video.rtmp import (
     RtmpPush,
@@ -38,6 +42,8 @@ from command_center.video.rtmp import (
     read_push,
 )
 from command_center.video.schemas import (
+    CameraIn,
+    CameraOut,
     EvidenceOut,
     RecordingIn,
     RecordingOut,
@@ -55,6 +61,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["video"])
 
 SDP = "application/sdp"
+MATROSKA = "video/x-matroska"
 PAGES = FilePath(__file__).parent / "pages"
 JAVASCRIPT = "text/javascript; charset=utf-8"
 StreamName = Annotated[str, Path(pattern=DEVICE_ID_PATTERN, description="Stream = device id")]
@@ -117,7 +124,10 @@ async def whip_options(stream: StreamName) -> Response:
 
 @router.post("/whep/{stream}", status_code=201, response_class=Response, responses=SDP_RESPONSES)
 async def whep_watch(stream: StreamName, request: Request, by: AnyPrincipal) -> Response:
-    """Watch a live stream in your scope: the camera's own frames, relayed, not transcoded."""
+    """Watch a live stream in your scope: the camera's own frames, relayed, not transcoded.
+    A registered fixed camera is pulled now if nobody watches it yet (503 with the reason
+    when it cannot be reached)."""
+    await _need_camera(request, by, stream)
     video_service.visible(video=_video(request), by=by, stream=stream)
     refused = _not_sdp(request)
     if refused is not None:
@@ -171,6 +181,7 @@ async def take_snapshot(
     """Take a frame now and attach it to a clue as a JPEG (`clue.evidence_added`, with its
     SHA-256, the device, the time and the device's position)."""
     state = request.app.state
+    await _need_camera(request, by, stream)
     evidence = await video_service.snapshot_to_clue(
         database=state.database,
         store=state.media,
@@ -209,22 +220,131 @@ async def start_recording(
 ) -> RecordingOut:
     """Start recording the stream to RECORDINGS_DIR (for a clue, if `clue_id` is given)."""
     state = request.app.state
-    recorder = await recordings.start(
+    await _need_camera(request, by, stream)
+    started = await recordings.start(
         database=state.database,
         video=_video(request),
         by=by,
         stream=stream,
         clue_id=body.clue_id if body else None,
         directory=state.settings.recordings_dir,
+        store=state.media,
     )
-    return RecordingOut(stream=stream, file=recorder.path.name, started_at=recorder.started_at)
+    recorder = started.recorder
+    return RecordingOut(
+        id=started.recording_id,
+        stream=stream,
+        file=recorder.path.name,
+        started_at=recorder.started_at,
+    )
 
 
 @router.delete("/api/v1/streams/{stream}/recording", response_model=RecordingOut)
 async def stop_recording(stream: StreamName, request: Request, by: AnyPrincipal) -> RecordingOut:
     """Stop recording; the answer carries the file's SHA-256, also in the event log."""
-    result = await recordings.stop(video=_video(request), by=by, stream=stream)
-    return RecordingOut.finished(stream, result)
+    recording_id, result = await recordings.stop(
+        database=request.app.state.database, video=_video(request), by=by, stream=stream
+    )
+    return RecordingOut.finished(stream, result, recording_id)
+
+
+@router.get(
+    "/api/v1/recordings/{recording_id}/file",
+    response_class=FileResponse,
+    responses={200: {"content": {MATROSKA: {}}, "description": "The recording, checked"}},
+)
+async def recording_file(
+    recording_id: Annotated[int, Path(ge=1)], request: Request, by: AnyPrincipal
+) -> Response:
+    """A finished recording, from the evidence store whichever host recorded it, checked
+    against its SHA-256 (also in `Repr-Digest`) before it is served; 500 `damaged` if it
+    fails the check."""
+    state = request.app.state
+    row, opened = await recordings.file(
+        database=state.database,
+        store=state.media,
+        by=by,
+        recording_id=recording_id,
+        directory=state.settings.recordings_dir,
+    )
+    stack = ExitStack()
+    path = await asyncio.to_thread(stack.enter_context, opened)
+    digest = base64.b64encode(bytes.fromhex(row.sha256 or "")).decode()
+    return FileResponse(
+        path,
+        media_type=row.media_type,
+        filename=row.file_name,
+        headers={"Repr-Digest": f"sha-256=:{digest}:"},
+        background=BackgroundTask(stack.close),
+    )
+
+
+# --- fixed cameras pulled over RTSP -------------------------------------------------------
+
+
+@router.put("/api/v1/cameras/{device}", response_model=CameraOut)
+async def register_camera(
+    device: StreamName, body: CameraIn, request: Request, by: AnyPrincipal
+) -> CameraOut:
+    """Register (or replace) a fixed camera (admins): its RTSP URL without credentials,
+    the user name and password it asks for (stored encrypted, never shown back). It is
+    watched at `/whep/<device>` and pulled only while someone needs it."""
+    state = request.app.state
+    camera = await cameras.register(
+        database=state.database,
+        sealer=state.camera_sealer,
+        puller=state.camera_puller,
+        by=by,
+        device_id=device,
+        rtsp_url=body.rtsp_url,
+        username=body.username,
+        password=body.password,
+        squad_code=body.squad_code,
+        label=body.label,
+    )
+    return CameraOut.of(camera)
+
+
+@router.get("/api/v1/cameras", response_model=list[CameraOut])
+async def list_cameras(request: Request, by: AnyPrincipal) -> list[CameraOut]:
+    """Every fixed camera with the state of its pull (admins)."""
+    state = request.app.state
+    found = await cameras.cameras(database=state.database, puller=state.camera_puller, by=by)
+    return [CameraOut.of(c) for c in found]
+
+
+@router.get("/api/v1/cameras/{device}", response_model=CameraOut)
+async def get_camera(device: StreamName, request: Request, by: AnyPrincipal) -> CameraOut:
+    """One camera: `pull.state` is idle, connecting, live or backing_off, with the last
+    error and the seconds to the next attempt."""
+    state = request.app.state
+    camera = await cameras.camera(
+        database=state.database, puller=state.camera_puller, by=by, device_id=device
+    )
+    return CameraOut.of(camera)
+
+
+@router.delete("/api/v1/cameras/{device}", status_code=204, response_class=Response)
+async def remove_camera(device: StreamName, request: Request, by: AnyPrincipal) -> Response:
+    """Forget a camera's URL and credentials; its stream ends. The device stays."""
+    state = request.app.state
+    await cameras.remove(
+        database=state.database, puller=state.camera_puller, by=by, device_id=device
+    )
+    return Response(status_code=204)
+
+
+async def _need_camera(request: Request, by: Principal, stream: str) -> None:
+    state = request.app.state
+    await cameras.need(
+        database=state.database,
+        video=_video(request),
+        sealer=state.camera_sealer,
+        puller=state.camera_puller,
+        by=by,
+        stream=stream,
+        wait_seconds=state.settings.video_connect_timeout_seconds,
+    )
 
 
 # --- RTMP: a device's push key, nginx's callbacks -------------------------------------------

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from command_center.auth.model import Principal
 from command_center.clues.model import MAX_DESCRIPTION
 from command_center.clues.schemas import ClueOut
+from command_center.errors import InvalidInput
 from command_center.evidence.model import Evidence
 from command_center.telemetry.schemas import Location, PositionOut
+from command_center.video.cameras import Camera
+from command_center.video.model import camera_url
 from feeds.video.model import StreamStatus
 from feeds.video.recorder import RecordingResult
 
@@ -148,8 +151,12 @@ class RecordingIn(BaseModel):
 
 
 class RecordingOut(BaseModel):
+    id: int | None = None
     stream: str
     file: str
+    download: str | None = Field(
+        default=None, description="Where to fetch the finished file (from the evidence store)"
+    )
     started_at: datetime
     ended_at: datetime | None = None
     sha256: str | None = None
@@ -158,8 +165,12 @@ class RecordingOut(BaseModel):
     reason: str | None = Field(default=None, description="Why it ended")
 
     @classmethod
-    def finished(cls, stream: str, result: RecordingResult) -> RecordingOut:
+    def finished(
+        cls, stream: str, result: RecordingResult, recording_id: int | None = None
+    ) -> RecordingOut:
         return cls(
+            id=recording_id,
+            download=f"/api/v1/recordings/{recording_id}/file" if recording_id else None,
             stream=stream,
             file=result.path.name,
             started_at=result.started_at,
@@ -191,4 +202,62 @@ class RtmpPushOut(BaseModel):
             url=f"{server}/{stream_key}",
             key_as_stream_key=key,
             expires_at=datetime.fromtimestamp(by.expires_at or 0, UTC),
+        )
+
+
+# --- fixed cameras ------------------------------------------------------------------------
+
+
+class CameraIn(BaseModel):
+    """A fixed camera pulled over RTSP. The password is stored encrypted and never shown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rtsp_url: str = Field(
+        max_length=500, description="rtsp://HOST[:PORT]/PATH, without credentials"
+    )
+    username: str | None = Field(default=None, max_length=200)
+    password: str | None = Field(default=None, max_length=200, repr=False)
+    squad_code: str | None = Field(default=None, max_length=64)
+    label: str = Field(default="", max_length=200)
+
+    @field_validator("rtsp_url")
+    @classmethod
+    def _rtsp_url(cls, value: str) -> str:
+        try:
+            return camera_url(value)
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
+
+
+class CameraOut(BaseModel):
+    device_id: str
+    label: str
+    squad_code: str | None
+    rtsp_url: str = Field(description="Without credentials")
+    username: str | None
+    has_password: bool
+    whep: str = Field(description="Where to watch it; opening it pulls the camera")
+    pull: dict[str, Any] = Field(
+        description="state (idle, connecting, live, backing_off), failures, last_error, "
+        "retry_in (seconds)"
+    )
+
+    @classmethod
+    def of(cls, camera: Camera) -> CameraOut:
+        pull = camera.pull
+        return cls(
+            device_id=camera.device.id,
+            label=camera.device.label,
+            squad_code=camera.device.squad_code,
+            rtsp_url=camera.rtsp_url,
+            username=camera.username,
+            has_password=camera.has_password,
+            whep=f"/whep/{camera.device.id}",
+            pull={
+                "state": pull.state.value,
+                "failures": pull.failures,
+                "last_error": pull.last_error,
+                "retry_in": round(pull.retry_in, 1) if pull.retry_in is not None else None,
+            },
         )

@@ -8,6 +8,9 @@ packet into the Annex B access unit (SPS/PPS before every keyframe) that the rel
 recorder, snapshots and aiortc's H.264 packetiser take from a WebRTC camera. Audio (AAC,
 which WebRTC cannot carry) is not read at all: the demuxer skips its packets.
 
+A fixed camera's RTSP is read the same way (`feeds.video.pulling`): FFmpeg's RTSP
+demuxer hands over H.264 from RTP, which the same filter leaves in Annex B.
+
 Reading blocks, so each session reads in a thread of its own (not the default executor,
 which has a handful of threads for the whole process) and hands frames to the event loop.
 A stream that sends nothing for `read_timeout` seconds fails; closing the session takes
@@ -82,6 +85,8 @@ class RtmpSession:
     on_end: Callable[[RtmpSession, Ending, str], None]
     open_timeout: float = 10.0
     read_timeout: float = 5.0
+    options: dict[str, str] = field(default_factory=lambda: dict(OPEN_OPTIONS))
+    source: str = "nginx"  # what errors name (never the URL, which may hold credentials)
     id: str = field(default_factory=new_session_id)
     codecs: dict[str, RTCRtpCodecParameters] = field(default_factory=lambda: {"video": H264})
     connected_at: float | None = None
@@ -123,10 +128,10 @@ class RtmpSession:
     def _read_stream(self) -> tuple[Ending, str]:
         try:
             container = av.open(
-                self.url, timeout=(self.open_timeout, self.read_timeout), options=OPEN_OPTIONS
+                self.url, timeout=(self.open_timeout, self.read_timeout), options=self.options
             )
         except av.FFmpegError as exc:
-            return Ending.FAILED, f"cannot read the stream from nginx: {_brief(exc)}"
+            return Ending.FAILED, f"cannot read the stream from {self.source}: {_brief(exc)}"
         try:
             return self._demux(container)
         finally:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -185,6 +185,57 @@ class VideoServer:
         self._attach(name, owner, session)
         session.start()
         return session
+
+    def pull(
+        self,
+        name: str,
+        owner: StreamOwner,
+        *,
+        url: str,
+        options: dict[str, str],
+        on_lost: Callable[[str], None],
+    ) -> RtmpSession:
+        """Read stream `name` from a camera that serves it (RTSP), with PyAV as for RTMP.
+        Whatever ends the reading, the stream drops (viewers wait out the grace) and
+        `on_lost` gets why: the puller decides whether to try again. Unavailable at the
+        stream limit."""
+        self._check_room(name)
+
+        def ended(session: RtmpSession, ending: Ending, detail: str) -> None:
+            stream = self._streams.get(name)
+            if stream is not None and stream.publisher is session:
+                self._publisher_lost(stream, session, "camera_lost")
+            on_lost(detail)
+
+        session = RtmpSession(
+            url=url,
+            client_id="pull",
+            on_open=lambda s: self._rtmp_opened(name, s),
+            on_frame=lambda s, frame: self._on_frame(name, s, frame),
+            on_end=ended,
+            open_timeout=self._limits.connect_timeout,
+            read_timeout=self._limits.media_timeout,
+            options=options,
+            source="the camera",
+        )
+        self._attach(name, owner, session)
+        session.start()
+        return session
+
+    def demand(self, name: str) -> int:
+        """How many viewers and recorders use the stream now (0 when it is gone)."""
+        stream = self._streams.get(name)
+        if stream is None:
+            return 0
+        return len(stream.viewers) + (stream.recorder is not None)
+
+    def end_stream(self, name: str, reason: str) -> bool:
+        """End a stream for everyone (`ended` with `reason`); False when there is none."""
+        stream = self._streams.get(name)
+        if stream is None:
+            return False
+        self._end(stream, reason)
+        return True
 
     def end_rtmp(self, name: str, client_id: str) -> bool:
         """nginx says the push of connection `client_id` ended: so does the stream, if that

@@ -7,8 +7,10 @@ reported and refused, on the bucket and in the local folder alike."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
+import secrets
 import subprocess
 import sys
 import time
@@ -23,10 +25,11 @@ from mypy_boto3_s3 import S3Client
 from command_center.auth.model import Role
 from command_center.db.session import Database
 from command_center.errors import Damaged
-from command_center.evidence.storage import DirectoryStore
+from command_center.evidence.storage import DirectoryStore, object_store
 from command_center.settings import Settings
 from tests.api.test_residents import jpeg_with_position, send_tip
 from tests.conftest import LiveServer, free_port, start_server
+from tests.video.peers import Peers, auth
 
 BUCKET = "evidence"
 
@@ -138,3 +141,86 @@ def test_a_damaged_file_in_the_local_folder_is_refused(tmp_path: Path) -> None:
     store.path(key).write_bytes(b"photo bytez")
     with pytest.raises(Damaged, match="integrity check"):
         store.get(key)
+
+
+# --- recordings: streamed to the bucket, served by another host (issue 21) ----------------
+
+
+def test_a_large_file_is_streamed_in_parts_and_read_back_checked(
+    s3_endpoint: str, tmp_path: Path
+) -> None:
+    store = object_store(bucket=BUCKET, prefix="big", endpoint_url=s3_endpoint, region="us-east-1")
+    recording = tmp_path / "long.mkv"
+    with recording.open("wb") as out:  # 20 MiB, more than boto3's 8 MiB multipart threshold
+        for block in range(20):
+            out.write(bytes([block]) * (1024 * 1024))
+    digest = hashlib.sha256(recording.read_bytes()).hexdigest()
+    key = store.put_file(recording, "video/x-matroska", area="recordings", sha256=digest)
+    assert key == f"recordings/{digest[:2]}/{digest}.mkv"
+    head = bucket(s3_endpoint).head_object(Bucket=BUCKET, Key=f"big/{key}")
+    assert head["ContentLength"] == 20 * 1024 * 1024
+    assert head["ETag"].strip('"').endswith("-3"), "three 8 MiB parts"
+    with store.get_file(key) as fetched:
+        assert hashlib.sha256(fetched.read_bytes()).hexdigest() == digest
+
+    with pytest.raises(Damaged):  # bytes changed since the hash was taken: not stored
+        store.put_file(recording, "video/x-matroska", area="recordings", sha256="0" * 64)
+    listed = bucket(s3_endpoint).list_objects_v2(Bucket=BUCKET, Prefix="big/recordings/0")
+    assert listed.get("KeyCount", 0) == 0
+    bucket(s3_endpoint).put_object(Bucket=BUCKET, Key=f"big/{key}", Body=b"cut short")
+    with pytest.raises(Damaged), store.get_file(key):
+        pass
+
+
+async def test_a_recording_made_on_one_host_is_served_by_another(
+    database: Database, settings: Settings, s3_endpoint: str, tmp_path: Path
+) -> None:
+    def host(name: str) -> LiveServer:
+        return start_server(
+            settings.model_copy(
+                update={
+                    "media_store": "s3",
+                    "media_s3_bucket": BUCKET,
+                    "media_s3_prefix": "lishui",
+                    "media_s3_endpoint_url": s3_endpoint,
+                    "media_dir": tmp_path / name / "media",
+                    "recordings_dir": tmp_path / name / "recordings",
+                    "ice_host_addresses": ["127.0.0.1"],
+                }
+            )
+        )
+
+    a, b = host("a"), host("b")
+    try:
+        camera = f"bc-{secrets.token_hex(4)}"
+        operator = a.token(Role.OPERATOR)
+        async with Peers(a.url) as on_a, httpx.AsyncClient(base_url=b.url, timeout=10) as on_b:
+            await on_a.publish(camera, a.token(Role.DEVICE, device=camera, squad="LD-01"))
+            viewer = await on_a.watch(camera, operator)
+            await viewer.wait_frames(3)
+            started = await on_a.http.post(
+                f"/api/v1/streams/{camera}/recording", headers=auth(operator)
+            )
+            assert started.status_code == 201, started.text
+            await viewer.wait_frames(25)
+            stopped = await on_a.http.delete(
+                f"/api/v1/streams/{camera}/recording", headers=auth(operator)
+            )
+            assert stopped.status_code == 200, stopped.text
+            result = stopped.json()
+            assert result["download"] == f"/api/v1/recordings/{started.json()['id']}/file"
+
+            served = await on_b.get(result["download"], headers=auth(b.token(Role.OPERATOR)))
+            assert served.status_code == 200, served.text
+            assert hashlib.sha256(served.content).hexdigest() == result["sha256"]
+            expected = base64.b64encode(bytes.fromhex(result["sha256"])).decode()
+            assert served.headers["repr-digest"] == f"sha-256=:{expected}:"
+            assert files_under(tmp_path / "a" / "recordings") == [], "moved to the bucket"
+            outside = await on_b.get(
+                result["download"],
+                headers=auth(b.token(Role.OPERATOR, jurisdiction="331121")),
+            )
+            assert outside.status_code == 403
+    finally:
+        a.stop()
+        b.stop()

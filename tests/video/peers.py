@@ -6,7 +6,9 @@ import asyncio
 import secrets
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import av
 import httpx
@@ -195,3 +197,13 @@ class Peers:
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def download(peers: Peers, recording: dict[str, Any], token: str, folder: Path) -> Path:
+    """A stopped recording fetched from `download` (the evidence store), to a file."""
+    response = await peers.http.get(recording["download"], headers=auth(token))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "video/x-matroska"
+    path = folder / recording["file"]
+    path.write_bytes(response.content)
+    return path

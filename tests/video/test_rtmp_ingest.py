@@ -23,7 +23,7 @@ from command_center.auth.model import Role
 from command_center.settings import Settings
 from tests.conftest import LiveServer, free_port
 from tests.support import collect, listen
-from tests.video.peers import Peers, auth, unique_point
+from tests.video.peers import Peers, auth, download, unique_point
 from tests.video.rtmp_servers import Nginx, Pusher, missing_tools, start_nginx
 
 pytestmark = pytest.mark.skipif(missing_tools() is not None, reason=str(missing_tools()))
@@ -125,7 +125,7 @@ async def test_an_rtmp_push_is_watched_over_whep_within_3_seconds(
 
 
 async def test_snapshots_clues_and_recordings_work_for_an_rtmp_drone(
-    live_server: LiveServer, nginx: Nginx, peers: Peers, pushers: list[Pusher]
+    live_server: LiveServer, nginx: Nginx, peers: Peers, pushers: list[Pusher], tmp_path: Path
 ) -> None:
     drone = drone_id()
     device = live_server.token(Role.DEVICE, device=drone, squad="LD-01")
@@ -148,7 +148,9 @@ async def test_snapshots_clues_and_recordings_work_for_an_rtmp_drone(
     stopped = await peers.http.delete(f"/api/v1/streams/{drone}/recording", headers=auth(operator))
     assert stopped.status_code == 200, stopped.text
     result = stopped.json()
-    path = live_server.settings.recordings_dir / drone / result["file"]
+    # the file went to the evidence store; it is fetched from there, checked
+    assert not (live_server.settings.recordings_dir / drone / result["file"]).exists()
+    path = await download(peers, result, operator, tmp_path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == result["sha256"]
     assert result["frames"] >= 25
     with av.open(str(path)) as played:  # the camera's own H.264, playable as it is

@@ -16,7 +16,7 @@ from PIL import Image
 from command_center.auth.model import Role
 from tests.conftest import LiveServer
 from tests.support import collect, listen
-from tests.video.peers import BLUE, RED, Peers, auth, close_to, unique_point
+from tests.video.peers import BLUE, RED, Peers, auth, close_to, download, unique_point
 
 
 def device_id() -> str:
@@ -163,7 +163,7 @@ async def test_a_clue_from_video_without_a_position_uses_the_devices(
 
 
 async def test_a_recording_for_a_clue_is_a_playable_file_with_its_hash_in_the_record(
-    live_server: LiveServer, peers: Peers
+    live_server: LiveServer, peers: Peers, tmp_path: Path
 ) -> None:
     camera = device_id()
     device = live_server.token(Role.DEVICE, device=camera, squad="LD-01")
@@ -184,7 +184,9 @@ async def test_a_recording_for_a_clue_is_a_playable_file_with_its_hash_in_the_re
 
     assert stopped.status_code == 200, stopped.text
     result = stopped.json()
-    path = live_server.settings.recordings_dir / camera / result["file"]
+    # the file went to the evidence store; it is fetched from there, checked
+    assert not (live_server.settings.recordings_dir / camera / result["file"]).exists()
+    path = await download(peers, result, operator, tmp_path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == result["sha256"]
     with av.open(str(path)) as container:
         frames = list(container.decode(video=0))
