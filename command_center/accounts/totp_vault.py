@@ -13,18 +13,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from command_center import sealing
 
 PREFIX = "enc1"
 _INFO = b"command-center totp secret v1"
-_NONCE = 12
 
 
 class VaultError(ValueError):
@@ -33,9 +28,7 @@ class VaultError(ValueError):
 
 def derive_key(material: str) -> bytes:
     """The AES-256 key of a key material (TOTP_KEY or SECRET_KEY)."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
-        material.encode()
-    )
+    return sealing.derive_key(material, purpose=_INFO)
 
 
 def key_id(key: bytes) -> str:
@@ -62,9 +55,8 @@ class TotpVault:
         return key_id(self.current)
 
     def seal(self, secret: str, *, user_id: int) -> str:
-        nonce = os.urandom(_NONCE)
-        sealed = AESGCM(self.current).encrypt(nonce, secret.encode(), _aad(user_id))
-        body = base64.b64encode(nonce + sealed).decode()
+        sealed = sealing.seal(self.current, secret.encode(), aad=_aad(user_id))
+        body = base64.b64encode(sealed).decode()
         return f"{PREFIX}:{self.current_id}:{body}"
 
     def open(self, value: str, *, user_id: int) -> str:
@@ -78,8 +70,8 @@ class TotpVault:
             raise VaultError(f"the second factor is sealed with an unknown key {parts[1]}")
         try:
             raw = base64.b64decode(parts[2], validate=True)
-            return AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], _aad(user_id)).decode()
-        except (InvalidTag, ValueError):
+            return sealing.unseal(key, raw, aad=_aad(user_id)).decode()
+        except (sealing.Unopened, ValueError):
             raise VaultError("the stored second factor does not open") from None
 
     def needs_reseal(self, value: str) -> bool:
