@@ -148,6 +148,21 @@ async def test_an_unknown_matter_code_stores_nothing(
     assert await versions(tidy, "测试好") == []
 
 
+async def test_a_matter_given_two_summary_limits_stores_nothing(
+    tidy: Database, settings: Settings, tmp_path: Path
+) -> None:
+    file = tmp_path / "penalties.csv"
+    file.write_text(
+        HEADER.strip() + ",summary_limit\n" + GOOD.strip() + ",200\n"
+        + GOOD.replace("测试好", "测试也好").strip() + ",300\n",
+        "utf-8",
+    )  # fmt: skip
+    result = run(settings, "import", "penalties", str(file))
+    assert result.returncode == 1
+    assert "line 3: summary_limit 300 differs from line 2 of the same matter" in result.stderr
+    assert await versions(tidy, "测试好") == []
+
+
 async def test_an_xlsx_sheet_with_date_and_number_cells_imports(
     tidy: Database, settings: Settings, tmp_path: Path
 ) -> None:

@@ -1,10 +1,12 @@
 """The Administrative Penalty Law's rules, one test per article. No I/O."""
 
-from datetime import date
+import io
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import Workbook
 
 from command_center.cases import law, standards
 from command_center.cases.identity import (
@@ -180,3 +182,24 @@ def test_a_proposal_of_a_kind_the_standard_does_not_allow_is_refused() -> None:
     assert law.check_proposal(standard, law.Penalty(Kind.WARNING), None) is False
     with pytest.raises(LawRefuses, match=r"Art\. 34: .* allows warning, not fine"):
         law.check_proposal(standard, fine(100), "any reason")
+
+
+def test_an_xlsx_sheet_is_read_by_its_row_numbers() -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append([*standards.COLUMNS, None])  # an empty trailing header cell
+    sheet.append(["CG-001", "《条例》第三十六条", "一般", 50, 200.0, "fine", False, False, False,
+                  datetime(2024, 1, 1)])  # fmt: skip
+    sheet.append([None] * 10)  # an empty row keeps its number
+    sheet.append(["CG-001", "《条例》第三十六条", "严重", 50, 200, "fine", "no", "no", "no",
+                  "2024-13-01"])  # fmt: skip
+    data = io.BytesIO()
+    book.save(data)
+    with pytest.raises(ImportRefused) as caught:
+        standards.parse_penalties(data.getvalue(), xlsx=True)
+    assert caught.value.message == (
+        "nothing was imported:\nline 4: effective_from '2024-13-01' is not a day (YYYY-MM-DD)"
+    )
+    with pytest.raises(ImportRefused, match="not an XLSX workbook"):
+        standards.parse_penalties(b"PK\x03\x04 not really", xlsx=True)
