@@ -95,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     attributes.add_argument("file", type=Path)
     attributes.set_defaults(run=_import_attributes)
+    penalties = imports.add_parser(
+        "penalties",
+        help="legal bases and discretion standards of the penalty matters (CSV or XLSX)",
+    )
+    penalties.add_argument("file", type=Path, help="a .csv (UTF-8) or .xlsx file")
+    penalties.set_defaults(run=_import_penalties)
 
     apikey = commands.add_parser("apikey", help="API keys of partner systems").add_subparsers(
         dest="apikey_command", required=True, metavar="ACTION"
@@ -360,6 +366,24 @@ _import_attributes = _file_import("attributes", _attributes_import)
 _import_squads = _file_import("squads", _squads_import)
 _import_rosters = _file_import("rosters", _rosters_import)
 _import_holidays = _file_import("holidays", _holidays_import)
+
+
+def _import_penalties(args: argparse.Namespace) -> None:
+    from command_center.cases import service
+
+    suffix = args.file.suffix.lower()
+    if suffix not in {".csv", ".xlsx"}:
+        raise CommandFailed(f"{args.file}: give a .csv or .xlsx file")
+    try:
+        data = args.file.read_bytes()
+    except FileNotFoundError:
+        raise CommandFailed(f"{args.file}: no such file") from None
+
+    async def work(session: AsyncSession) -> str:
+        summary = await service.import_penalties(session=session, data=data, xlsx=suffix == ".xlsx")
+        return str(summary)
+
+    print(f"penalties: {_with_session(work)}")
 
 
 def _import_jurisdictions(args: argparse.Namespace) -> None:

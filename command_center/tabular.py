@@ -1,11 +1,14 @@
-"""Reading reference-data CSV files: header checks and per-line errors, no I/O."""
+"""Reading reference-data CSV files (and XLSX sheets): header checks and per-line errors,
+no I/O. An XLSX sheet is read for its values only: formulas are never evaluated (the cached
+result Excel stored is taken, as the CSV export would have it)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TypeVar
 
 from command_center.errors import ImportRefused
@@ -33,7 +36,58 @@ def read_rows(text: str, *, required: tuple[str, ...], optional: tuple[str, ...]
     Raises ImportRefused naming missing or unknown columns.
     """
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
-    header = [name.strip() for name in (reader.fieldnames or [])]
+    header = _checked_header(reader.fieldnames or [], required, optional)
+    reader.fieldnames = header
+    rows = [Row(line=reader.line_num, values=dict(record)) for record in _records(reader)]
+    return _some(rows)
+
+
+def read_xlsx_rows(
+    data: bytes, *, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> list[Row]:
+    """Rows of the first sheet of an XLSX workbook whose first row is the header; a row's
+    line is its row number in the sheet. Dates become ISO days, whole numbers lose `.0`."""
+    from openpyxl import load_workbook  # only the XLSX imports need it
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # zipfile, XML and openpyxl's own errors: all mean "not a workbook"
+        raise ImportRefused("not an XLSX workbook") from None
+    try:
+        sheet = book.worksheets[0]
+        lines = sheet.iter_rows(values_only=True)
+        first = next(lines, None)
+        header = _checked_header([_cell(v) for v in first or ()], required, optional)
+        rows = []
+        for number, cells in enumerate(lines, start=2):
+            values = dict(zip(header, (_cell(v) for v in cells), strict=False))
+            if any(v.strip() for v in values.values()):
+                rows.append(Row(line=number, values=values))
+    finally:
+        book.close()
+    return _some(rows)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _checked_header(
+    names: Iterable[object], required: tuple[str, ...], optional: tuple[str, ...]
+) -> list[str]:
+    header = [str(name).strip() for name in names]
+    while header and not header[-1]:
+        header.pop()  # a spreadsheet's empty trailing columns
     missing = [c for c in required if c not in header]
     if missing:
         raise ImportRefused(
@@ -42,8 +96,10 @@ def read_rows(text: str, *, required: tuple[str, ...], optional: tuple[str, ...]
     unknown = [c for c in header if c not in required and c not in optional]
     if unknown:
         raise ImportRefused(f"unknown columns: {', '.join(unknown)}")
-    reader.fieldnames = header
-    rows = [Row(line=reader.line_num, values=dict(record)) for record in _records(reader)]
+    return header
+
+
+def _some(rows: list[Row]) -> list[Row]:
     if not rows:
         raise ImportRefused("the file has no data rows")
     return rows
@@ -64,13 +120,13 @@ def refuse_if_errors(errors: list[str]) -> None:
         raise ImportRefused("nothing was imported:\n" + "\n".join(shown) + suffix)
 
 
-def parse_bool(value: str) -> bool:
+def parse_bool(value: str, column: str) -> bool:
     lowered = value.strip().lower()
-    if lowered in {"true", "1", "yes", "y", "t"}:
+    if lowered in {"true", "1", "yes", "y", "t", "是"}:
         return True
-    if lowered in {"false", "0", "no", "n", "f"}:
+    if lowered in {"false", "0", "no", "n", "f", "否"}:
         return False
-    raise ValueError(f"on_duty must be true or false, not {value!r}")
+    raise ValueError(f"{column} must be true or false, not {value!r}")
 
 
 def parse_unique(
@@ -85,10 +141,17 @@ def parse_unique(
 
     `build` raises ValueError with a message naming the problem; the line is prefixed here.
     """
+    return build_unique(read_rows(text, required=required, optional=optional), build, key)
+
+
+def build_unique(
+    rows: Iterable[Row], build: Callable[[Row], T], key: Callable[[T], str]
+) -> list[tuple[int, T]]:
+    """`parse_unique` over rows already read (from a CSV text or an XLSX sheet)."""
     errors: list[str] = []
     items: list[tuple[int, T]] = []
     seen: dict[str, int] = {}
-    for row in read_rows(text, required=required, optional=optional):
+    for row in rows:
         try:
             item = build(row)
         except ValueError as exc:

@@ -222,6 +222,11 @@ class Standard:
     effective_from: date
     fine_min: Decimal | None = None
     fine_max: Decimal | None = None
+    kinds: frozenset[Kind] = frozenset()  # the kinds it allows; empty: not limited
+    review_required: bool = False  # Art. 58 item 4: the catalogue flags it for legal review
+    collective: bool = False  # Art. 57: decided collectively by the body's heads
+    first_offence_exempt: bool = False  # Art. 33: a first, minor, promptly corrected offence
+    basis: str = ""  # the law and article, 《…》第…条
 
 
 def standard_in_force(
@@ -240,8 +245,15 @@ def standard_in_force(
 
 
 def check_proposal(standard: Standard, penalty: Penalty, reason: str | None) -> bool:
-    """A proposed fine outside the standard's range needs a written reason. True when the
-    fine lies outside the range (the case then carries the "fine outside the standard" warning)."""
+    """A kind the standard does not allow is refused; a proposed fine outside the standard's
+    range needs a written reason. True when the fine lies outside the range (the case then
+    carries the "fine outside the standard" warning)."""
+    if standard.kinds and penalty.kind not in standard.kinds:
+        allowed = ", ".join(sorted(standard.kinds))
+        raise LawRefuses(
+            f"Art. 34: the discretion standard for {standard.circumstance!r} allows {allowed}, "
+            f"not {penalty.kind}"
+        )
     if penalty.kind is not Kind.FINE or penalty.amount is None:
         return False
     low, high = standard.fine_min, standard.fine_max

@@ -80,11 +80,11 @@ def _definition(row: Row) -> AttributeDefinition:
         matter_code=row.text("matter_code"),
         code=row.text("code"),
         datatype=datatype,
-        required=parse_bool(row.text("required")),
+        required=parse_bool(row.text("required"), "required"),
         description=row.text("description"),
         datatype_description=row.text("datatype_description", required=False),
         order=int(order_text),
-        variable=parse_bool(row.text("variable", required=False) or "true"),
+        variable=parse_bool(row.text("variable", required=False) or "true", "variable"),
         values=values,
     )
 

@@ -70,8 +70,12 @@ def _matter(row: Row) -> Matter:
         ),
         keywords=row.text("keywords", required=False),
         accept_minutes=_whole(row, "accept_minutes", minimum=1, default=10),
-        working_hours=parse_bool(row.text("working_hours", required=False) or "false"),
-        verify_needs_photo=parse_bool(row.text("verify_needs_photo", required=False) or "false"),
+        working_hours=parse_bool(
+            row.text("working_hours", required=False) or "false", "working_hours"
+        ),
+        verify_needs_photo=parse_bool(
+            row.text("verify_needs_photo", required=False) or "false", "verify_needs_photo"
+        ),
         joint_departments=tuple(
             d.strip() for d in row.text("joint_departments", required=False).split(";") if d.strip()
         ),

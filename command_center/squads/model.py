@@ -55,7 +55,7 @@ def _squad(row: Row) -> Squad:
         jurisdictions=codes,
         lon=lon,
         lat=lat,
-        on_duty=parse_bool(row.text("on_duty")),
+        on_duty=parse_bool(row.text("on_duty"), "on_duty"),
         domains=tuple(
             d.strip() for d in row.text("domains", required=False).split(";") if d.strip()
         ),

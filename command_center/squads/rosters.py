@@ -49,7 +49,7 @@ def parse_rosters_csv(text: str) -> list[Shift]:
 def _shifts(row: Row) -> list[Shift]:
     days = _weekdays(row.text("weekday"))
     starts, ends = _time(row.text("starts"), "starts"), _time(row.text("ends"), "ends")
-    on_holidays = parse_bool(row.text("on_holidays", required=False) or "true")
+    on_holidays = parse_bool(row.text("on_holidays", required=False) or "true", "on_holidays")
     return [Shift(row.text("squad"), day, starts, ends, on_holidays) for day in days]
 
 
@@ -81,7 +81,7 @@ def parse_holidays_csv(text: str) -> list[Holiday]:
                 Holiday(
                     day,
                     row.text("name"),
-                    parse_bool(row.text("workday", required=False) or "false"),
+                    parse_bool(row.text("workday", required=False) or "false", "workday"),
                 )
             )
         except ValueError as exc:

@@ -1,12 +1,14 @@
 """The Administrative Penalty Law's rules, one test per article. No I/O."""
 
-from datetime import date
+import io
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import Workbook
 
-from command_center.cases import law
+from command_center.cases import law, standards
 from command_center.cases.identity import (
     credit_code_valid,
     id_number_valid,
@@ -16,7 +18,7 @@ from command_center.cases.identity import (
 from command_center.cases.law import Kind, LawRefuses, PartyKind, Penalty
 from command_center.cases.model import Action, Procedure, State, next_state, permission
 from command_center.dispatch.calendar import WorkCalendar
-from command_center.errors import IllegalTransition
+from command_center.errors import IllegalTransition, ImportRefused
 
 CALENDAR = WorkCalendar(zone=ZoneInfo("Asia/Shanghai"))
 FRIDAY = date(2026, 11, 27)
@@ -156,3 +158,48 @@ def test_the_standard_in_force_on_the_violation_day_and_a_fine_outside_it() -> N
     with pytest.raises(LawRefuses, match="written reason"):
         law.check_proposal(new, fine(1500), None)
     assert law.check_proposal(new, fine(1500), "repeat offence, third case this year")
+
+
+def test_the_penalties_file_reads_chinese_kinds_and_names_each_bad_column() -> None:
+    header = ",".join(standards.COLUMNS) + "\n"
+    good = "CG-005,《固废法》第一百一十一条,一般,200,350,罚款、没收违法所得,否,否,是,2024-01-01\n"
+    [(line, row)] = standards.parse_penalties((header + good).encode(), xlsx=False)
+    assert line == 2
+    assert row.kinds == (Kind.FINE, Kind.CONFISCATION)
+    assert (row.basis.law, row.basis.article) == ("《固废法》", "第一百一十一条")
+    assert (row.review_required, row.first_offence_exempt) == (False, True)
+    with pytest.raises(ImportRefused) as caught:
+        standards.parse_penalties((header + good.replace(",否,否,", ",否,x,")).encode(), xlsx=False)
+    assert "line 2: collective must be true or false, not 'x'" in caught.value.message
+    with pytest.raises(ImportRefused, match="fine_min/fine_max are given but kinds has no fine"):
+        standards.parse_penalties((header + good.replace("罚款、", "")).encode(), xlsx=False)
+    with pytest.raises(ImportRefused, match="not UTF-8"):
+        standards.parse_penalties((header + good).encode("gb18030"), xlsx=False)
+
+
+def test_a_proposal_of_a_kind_the_standard_does_not_allow_is_refused() -> None:
+    standard = law.Standard("一般", date(2024, 1, 1), kinds=frozenset({Kind.WARNING}))
+    assert law.check_proposal(standard, law.Penalty(Kind.WARNING), None) is False
+    with pytest.raises(LawRefuses, match=r"Art\. 34: .* allows warning, not fine"):
+        law.check_proposal(standard, fine(100), "any reason")
+
+
+def test_an_xlsx_sheet_is_read_by_its_row_numbers() -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append([*standards.COLUMNS, None])  # an empty trailing header cell
+    sheet.append(["CG-001", "《条例》第三十六条", "一般", 50, 200.0, "fine", False, False, False,
+                  datetime(2024, 1, 1)])  # fmt: skip
+    sheet.append([None] * 10)  # an empty row keeps its number
+    sheet.append(["CG-001", "《条例》第三十六条", "严重", 50, 200, "fine", "no", "no", "no",
+                  "2024-13-01"])  # fmt: skip
+    data = io.BytesIO()
+    book.save(data)
+    with pytest.raises(ImportRefused) as caught:
+        standards.parse_penalties(data.getvalue(), xlsx=True)
+    assert caught.value.message == (
+        "nothing was imported:\nline 4: effective_from '2024-13-01' is not a day (YYYY-MM-DD)"
+    )
+    with pytest.raises(ImportRefused, match="not an XLSX workbook"):
+        standards.parse_penalties(b"PK\x03\x04 not really", xlsx=True)
