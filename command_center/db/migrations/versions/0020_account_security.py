@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from command_center.accounts.totp_vault import TotpVault
 
 revision = "0020"
-down_revision: str | None = "0015"
+down_revision: str | None = "0016"
 branch_labels = None
 depends_on = None
 
