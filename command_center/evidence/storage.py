@@ -24,10 +24,10 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, BinaryIO, Protocol
 
 from command_center.errors import Damaged, NotFound
 from command_center.evidence.model import SUFFIXES, sha256_hex
@@ -111,6 +111,22 @@ def checked(key: str, content: bytes) -> bytes:
     return content
 
 
+def _write_atomically(target: Path, write: Callable[[BinaryIO], object]) -> None:
+    """`write` into a temporary file beside `target`, synced, then renamed onto it: a
+    reader sees the whole file or none."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 class DirectoryStore:
     """Files under one directory, written atomically."""
 
@@ -122,17 +138,7 @@ class DirectoryStore:
         target = self.path(key)
         if target.exists():
             return key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(content)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        _write_atomically(target, lambda out: out.write(content))
         return key
 
     def get(self, key: str) -> bytes:
@@ -146,19 +152,13 @@ class DirectoryStore:
         target = self.path(key)
         if target.exists():
             return key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(handle, "wb") as out, path.open("rb") as source:
-                copied = copy_hashing(source, out)
-                out.flush()
-                os.fsync(out.fileno())
-            if copied != sha256:
-                _refuse_damaged(str(path.name))
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+
+        def copy_checked(out: BinaryIO) -> None:
+            with path.open("rb") as source:
+                if copy_hashing(source, out) != sha256:
+                    _refuse_damaged(str(path.name))
+
+        _write_atomically(target, copy_checked)
         return key
 
     @contextmanager
