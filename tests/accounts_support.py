@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from collections.abc import AsyncIterator
 
 import httpx
 import pyotp
+import pytest
 from sqlalchemy import text
 
 from command_center.accounts import service
@@ -66,6 +68,15 @@ async def forget_failures(database: Database) -> None:
     test's failures never lock the address for the next."""
     async with database.transaction() as session:
         await session.execute(text("DELETE FROM login_failures"))
+
+
+@pytest.fixture
+async def no_failures_left(database: Database) -> AsyncIterator[None]:
+    """Forget failed sign-ins before and after a test (use it with
+    `pytest.mark.usefixtures("no_failures_left")` and import it into the module)."""
+    await forget_failures(database)
+    yield
+    await forget_failures(database)
 
 
 async def sign_in_admin(

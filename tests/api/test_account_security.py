@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -17,16 +16,12 @@ from command_center.auth.model import Role
 from command_center.db.migrate import downgrade, upgrade
 from command_center.db.session import Database
 from command_center.settings import ConfigurationError, Settings
-from tests.accounts_support import forget_failures, make_user, sign_in
+from tests.accounts_support import make_user, no_failures_left, sign_in
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture(autouse=True)
-async def no_failures_left(database: Database) -> AsyncIterator[None]:
-    await forget_failures(database)
-    yield
-    await forget_failures(database)
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="session"),
+    pytest.mark.usefixtures(no_failures_left.__name__),
+]
 
 
 async def _stored_secret(database: Database, login: str) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -24,17 +23,13 @@ from command_center.auth import tokens
 from command_center.auth.model import Role
 from command_center.db.session import Database
 from command_center.settings import Settings
-from tests.accounts_support import forget_failures, make_user, new_login, sign_in
+from tests.accounts_support import make_user, new_login, no_failures_left, sign_in
 from tests.conftest import LiveServer
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture(autouse=True)
-async def no_failures_left(database: Database) -> AsyncIterator[None]:
-    await forget_failures(database)
-    yield
-    await forget_failures(database)
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="session"),
+    pytest.mark.usefixtures(no_failures_left.__name__),
+]
 
 
 async def test_sign_in_answers_the_contract_and_sets_a_safe_cookie(

@@ -11,15 +11,10 @@ import pytest
 from command_center.auth.model import Role
 from command_center.db.session import Database
 from command_center.settings import Settings
-from tests.accounts_support import forget_failures, make_user
+from tests.accounts_support import make_user, no_failures_left
 from tests.conftest import LiveServer
 
-
-@pytest.fixture(autouse=True)
-async def no_failures_left(database: Database) -> AsyncIterator[None]:
-    await forget_failures(database)
-    yield
-    await forget_failures(database)
+pytestmark = pytest.mark.usefixtures(no_failures_left.__name__)
 
 
 @pytest.fixture

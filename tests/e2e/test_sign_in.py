@@ -5,7 +5,6 @@ disabled is thrown off the live websocket and back to the sign-in page."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import Page
@@ -14,18 +13,11 @@ from command_center.accounts import service
 from command_center.auth.model import Role
 from command_center.db.session import Database
 from command_center.settings import Settings
-from tests.accounts_support import forget_failures, make_user
+from tests.accounts_support import make_user, no_failures_left
 from tests.conftest import LiveServer
 from tests.e2e.conftest import DESK, PHONE, Chromium, needs_chromium, screenshot
 
-pytestmark = needs_chromium
-
-
-@pytest.fixture(autouse=True)
-async def no_failures_left(database: Database) -> AsyncIterator[None]:
-    await forget_failures(database)
-    yield
-    await forget_failures(database)
+pytestmark = [needs_chromium, pytest.mark.usefixtures(no_failures_left.__name__)]
 
 
 async def _sign_in(page: Page, login: str, password: str) -> None:
